@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import User
+
+
+class SignupForm(forms.Form):
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Work email"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists. Sign in instead."))
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+

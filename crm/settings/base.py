@@ -1,0 +1,218 @@
+"""Settings for every environment, read from environment variables.
+
+Production is configured entirely through the variables documented in README.md;
+a malformed value stops start-up with ImproperlyConfigured naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from crm.settings import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DEBUG = env.read_bool("DEBUG", default=False)
+SECRET_KEY = env.read_str(
+    "SECRET_KEY",
+    default="insecure-development-key-set-SECRET_KEY-in-production" if DEBUG else None,
+)
+if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure")):
+    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters when DEBUG is off.")
+
+ALLOWED_HOSTS = env.read_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.read_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django_htmx",
+    "template_partials",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "crm",
+    "customers",
+    "interactions",
+    "analytics",
+    "campaigns",
+    "service_desk",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "crm.tenancy.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "crm.urls"
+WSGI_APPLICATION = "crm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "crm.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------
+# Two roles: the owner runs migrations and owns the tables; the runtime role used
+# by web and workers has no superuser and no BYPASSRLS, so row-level security
+# always applies to it (ARCHITECTURE.md, "Tenancy").
+DB_ENGINE = "crm.db.backends.postgresql"
+CONN_MAX_AGE = env.read_int("CONN_MAX_AGE", default=60)
+
+if env.is_set("DATABASE_URL"):
+    _runtime = env.read_database_url("DATABASE_URL")
+    if not env.is_set("DATABASE_OWNER_URL"):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must be set with DATABASE_URL: migrations run as the table owner, "
+            "the app as the runtime role (see README, Configuration)."
+        )
+    _owner = env.read_database_url("DATABASE_OWNER_URL")
+    EMBEDDED_DATABASE = False
+else:
+    from crm.embedded_db import embedded_database_configs
+
+    _runtime, _owner = embedded_database_configs(BASE_DIR / ".pgdata")
+    EMBEDDED_DATABASE = True
+
+DATABASES = {
+    "default": {
+        **_runtime,
+        "ENGINE": DB_ENGINE,
+        "CONN_MAX_AGE": CONN_MAX_AGE,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {**_runtime.get("OPTIONS", {}), "runtime_role": True},
+        # Tests create and migrate the database as the owner, then run as the runtime role.
+        "TEST": {"MIRROR": "owner"},
+    },
+    "owner": {
+        **_owner,
+        "ENGINE": DB_ENGINE,
+        "CONN_MAX_AGE": 0,
+        "TEST": {"SERIALIZE": False},
+    },
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------
+AUTH_USER_MODEL = "crm.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SIGNUP_ENABLED = env.read_bool("SIGNUP_ENABLED", default=True)
+
+# --- Internationalisation ---------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_URL = "media/"
+
+# --- Email ------------------------------------------------------------------
+vars().update(env.read_email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.read_str("DEFAULT_FROM_EMAIL", default="CRM <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Celery -----------------------------------------------------------------
+REDIS_URL = env.read_redis_url("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL
+# Without Redis the app still works: tasks run in-process (embedded default).
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_SOFT_TIME_LIMIT = env.read_int("CELERY_TASK_SOFT_TIME_LIMIT", default=600, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+# --- Forms and API ------------------------------------------------------------
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "CRM API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# --- Security -----------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag; keep default.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.read_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.read_int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.read_str("LOG_LEVEL", default="INFO")},
+    "loggers": {"pgserver": {"level": "WARNING"}},
+}

@@ -1,0 +1,11 @@
+"""Test settings: the base settings with fast hashing and captured mail."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from crm.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,169 @@
+"""Accounts (companies), contacts (people) and their orders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.tenancy.models import TenantModel
+
+
+class LifecycleStage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    CHURNED = "churned", _("Churned")
+
+
+class Account(TenantModel):
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="children"
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    source_system = models.CharField(_("source system"), max_length=50, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    search_document = models.GeneratedField(
+        expression=SearchVector("name", "website", "city", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            # Global search. GIN cannot lead with tenant_id without btree_gin (absent from
+            # the embedded server); the tenant filter and RLS apply on top of the match.
+            GinIndex(fields=["search_document"], name="account_search_gin"),
+            models.Index(fields=["tenant", "name", "id"], name="account_tenant_name_idx"),  # sorted list
+            models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),  # my accounts
+            models.Index(fields=["tenant", "parent"], name="account_tenant_parent_idx"),  # hierarchy
+        ]
+        constraints = [
+            # Sync and import match accounts by (source system, external id).
+            models.UniqueConstraint(
+                fields=["tenant", "source_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="account_tenant_external_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TenantModel):
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    title = models.CharField(_("job title"), max_length=150, blank=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="contacts"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    source = models.CharField(_("source channel"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    email_consent = models.BooleanField(_("consents to email"), default=False)
+    sms_consent = models.BooleanField(_("consents to SMS"), default=False)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    source_system = models.CharField(_("source system"), max_length=50, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    search_document = models.GeneratedField(
+        expression=SearchVector("first_name", "last_name", "email", "phone", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_document"], name="contact_search_gin"),  # global search
+            models.Index(fields=["tenant", "last_name", "first_name", "id"], name="contact_tenant_name_idx"),
+            models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx"),  # matching by email
+            models.Index(fields=["tenant", "account"], name="contact_tenant_account_idx"),  # account page
+            models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx"),  # my contacts
+            models.Index(fields=["tenant", "lifecycle_stage"], name="contact_tenant_stage_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="contact_tenant_external_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email or f"#{self.pk}"
+
+
+class OrderStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    PENDING = "pending", _("Pending")
+    REFUNDED = "refunded", _("Refunded")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(TenantModel):
+    """A purchase: the history that customer value and churn are learned from."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="orders"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="orders"
+    )
+    ordered_at = models.DateTimeField(_("ordered at"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    source_system = models.CharField(_("source system"), max_length=50, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "contact", "ordered_at"], name="order_tenant_contact_idx"),
+            models.Index(fields=["tenant", "account", "ordered_at"], name="order_tenant_account_idx"),
+            models.Index(fields=["tenant", "ordered_at"], name="order_tenant_date_idx"),  # revenue by month
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_tenant_external_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on {self.ordered_at:%Y-%m-%d}"
