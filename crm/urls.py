@@ -1,5 +1,29 @@
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crm import views
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
 urlpatterns = [
-    path("", include("customers.urls")),
+    path("", views.dashboard, name="dashboard"),
+    path("auth/", include(auth_patterns)),
+    path("signup/", views.signup, name="signup"),
+    path("workspace/switch/", views.switch_workspace, name="switch-workspace"),
+    path("search/", views.search, name="search"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("customers/", include("customers.urls")),
 ]

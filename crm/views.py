@@ -1,0 +1,79 @@
+"""Core pages: dashboard, workspace switcher, signup, global search, health."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.access import capability_required
+from crm.dashboard import dashboard_for
+from crm.forms import SignupForm
+from crm.roles import Capability
+from crm.selectors import membership_for_user
+from crm.services import tenant_signup
+from crm.tenancy.middleware import ACTIVE_TENANT_SESSION_KEY
+from customers.selectors import global_search
+
+
+@capability_required(Capability.CUSTOMERS_VIEW)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = dashboard_for(membership=request.membership)  # type: ignore[attr-defined]
+    return render(request, "crm/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def switch_workspace(request: HttpRequest) -> HttpResponse:
+    membership = membership_for_user(request.user, _int_or_none(request.POST.get("membership")))  # type: ignore[arg-type]
+    if membership is None:
+        raise Http404
+    request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
+    messages.success(request, _("Switched to %(name)s.") % {"name": membership.tenant.name})
+    return redirect("dashboard")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.SIGNUP_ENABLED:
+        raise Http404
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = tenant_signup(**form.cleaned_data)
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
+        messages.success(request, _("Welcome! Your workspace %(name)s is ready.") % {"name": membership.tenant.name})
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_GET
+@capability_required(Capability.CUSTOMERS_VIEW)
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    results = global_search(query) if query else None
+    return render(request, "crm/search.html", {"query": query, "results": results})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and docker compose."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
