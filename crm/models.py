@@ -49,6 +49,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, email: str | None) -> User:
+        # Sign-in is case-insensitive; addresses are stored lower-case.
+        return self.get(email__iexact=email)
+
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)

@@ -160,6 +160,7 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG  # serve straight from static/ while developing
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "media/"
 

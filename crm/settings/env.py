@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -85,6 +85,8 @@ def read_database_url(name: str) -> dict[str, Any]:
         config = _env.db_url_config(value)
     except Exception as error:  # environ raises several types for bad URLs
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {error}") from None
+    # A Unix socket directory is written percent-encoded in the host: postgres://user@%2Frun%2Fpostgresql/db
+    config["HOST"] = unquote(str(config.get("HOST") or ""))
     return config
 
 

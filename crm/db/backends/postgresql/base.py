@@ -64,13 +64,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def forget_tenant_setting(self) -> None:
         self._tenant_in_session = _UNKNOWN
 
+    # Forget the cached value *after* rolling back: rolling back to a savepoint itself
+    # takes a cursor, which may set the tenant inside the savepoint that is then undone.
     def _rollback(self) -> None:
-        self._tenant_in_session = _UNKNOWN
         super()._rollback()
+        self._tenant_in_session = _UNKNOWN
 
     def _savepoint_rollback(self, sid: str) -> None:
-        self._tenant_in_session = _UNKNOWN
         super()._savepoint_rollback(sid)
+        self._tenant_in_session = _UNKNOWN
 
     def _close(self) -> None:
         self._tenant_in_session = _UNKNOWN

@@ -1,0 +1,68 @@
+"""Every URL that carries an object id answers 404 to another tenant, for every method.
+
+The URL patterns are enumerated, so a view added later is covered without
+editing this file: it must declare its model with ``crm.access.object_view``
+and the model needs a factory in FACTORIES below, or this test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
+
+from customers.models import Account, Contact
+from tests.factories import AccountFactory, ContactFactory
+
+FACTORIES: dict[type[Model], Any] = {
+    Contact: ContactFactory,
+    Account: AccountFactory,
+}
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+def object_url_patterns() -> Iterator[tuple[str, URLPattern]]:
+    """(reversible name, pattern) of every route with an integer (object id) path parameter."""
+
+    def walk(patterns: list[Any], namespace: str) -> Iterator[tuple[str, URLPattern]]:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry.url_patterns, inner)
+            elif any(isinstance(conv, IntConverter) for conv in entry.pattern.converters.values()):
+                yield f"{namespace}{entry.name}", entry
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+OBJECT_ROUTES = sorted(object_url_patterns(), key=lambda item: item[0])
+
+
+def test_object_routes_are_found():
+    names = [name for name, _ in OBJECT_ROUTES]
+    assert "customers:contact-detail" in names and "customers:account-detail" in names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "pattern"), OBJECT_ROUTES, ids=[name for name, _ in OBJECT_ROUTES])
+def test_another_tenants_object_is_a_404_for_every_method(name, pattern, tenant_a, alice_client, charlie_client):
+    model = getattr(pattern.callback, "tenant_model", None)
+    assert model is not None, f"{name}: decorate the view with crm.access.object_view(Model)"
+    assert model in FACTORIES, f"{name}: add a factory for {model.__name__} to FACTORIES"
+    obj = FACTORIES[model](tenant=tenant_a)
+    (parameter,) = pattern.pattern.converters
+    url = reverse(name, kwargs={parameter: obj.pk})
+    missing_url = reverse(name, kwargs={parameter: obj.pk + 10_000_000})
+
+    assert alice_client.get(url).status_code != 404, "the owner tenant must reach its own object"
+    for method in METHODS:
+        response = getattr(charlie_client, method)(url)
+        missing = getattr(charlie_client, method)(missing_url)
+        assert response.status_code == missing.status_code, f"{method.upper()} {url} tells existence apart"
+        assert response.status_code in (404, 405), f"{method.upper()} {url} gave {response.status_code}"
+        assert method != "get" or response.status_code == 404
+        assert str(obj) not in response.content.decode()
