@@ -10,9 +10,11 @@ def main() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from crm.db.roles import UnsafeDatabaseRole
+
     try:
         execute_from_command_line(sys.argv)
-    except ImproperlyConfigured as error:
+    except (ImproperlyConfigured, UnsafeDatabaseRole) as error:
         # A malformed setting: say which and stop, without a traceback.
         sys.stderr.write(f"Configuration error: {error}\n")
         sys.exit(2)

@@ -31,5 +31,3 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
-
-

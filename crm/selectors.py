@@ -16,9 +16,7 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
     )
 
 
-def choose_active_membership(
-    memberships: list[Membership], *, preferred_tenant_id: int | None
-) -> Membership | None:
+def choose_active_membership(memberships: list[Membership], *, preferred_tenant_id: int | None) -> Membership | None:
     """The membership to act as: the preferred tenant if still allowed, else the first one."""
     if preferred_tenant_id is not None:
         preferred = next((m for m in memberships if m.tenant_id == preferred_tenant_id), None)

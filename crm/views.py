@@ -70,8 +70,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-
-
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None

@@ -35,7 +35,12 @@ class Interaction(TenantModel):
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body = models.TextField(_("body"), blank=True)
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="interactions"
+        "customers.Contact",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="interactions",
     )
     account = models.ForeignKey(
         "customers.Account", on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"

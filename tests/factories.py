@@ -36,7 +36,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
 
     @factory.post_generation
-    def _save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def _save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save(update_fields=["password"])
 

@@ -31,9 +31,7 @@ def ensure_roles_and_database(admin: Any, *, roles: DatabaseRoles, database: str
     and databases (the embedded server's superuser, or DATABASE_ADMIN_URL).
     """
     _ensure_role(admin, roles.owner, roles.owner_password, "LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
-    _ensure_role(
-        admin, roles.runtime, roles.runtime_password, "LOGIN NOCREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE"
-    )
+    _ensure_role(admin, roles.runtime, roles.runtime_password, "LOGIN NOCREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
     exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
     if not exists:
         admin.execute(

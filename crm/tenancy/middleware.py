@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 from collections.abc import Callable
 
@@ -49,10 +50,8 @@ def _activate_user_preferences(request: HttpRequest) -> None:
     tenant = request.tenant  # type: ignore[attr-defined]
     zone_name = user.time_zone or (tenant.time_zone if tenant else "")  # type: ignore[union-attr]
     if zone_name:
-        try:
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError):
             timezone.activate(zoneinfo.ZoneInfo(zone_name))
-        except zoneinfo.ZoneInfoNotFoundError:
-            pass
     language = user.language or (tenant.language if tenant else "")  # type: ignore[union-attr]
     if language:
         translation.activate(language)

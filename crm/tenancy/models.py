@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.db import models
 
 from crm.tenancy.context import current_tenant_id, require_tenant_id
@@ -52,4 +51,3 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
-

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection, transaction
 
 from crm.tenancy.context import tenant_context
-from customers.models import Contact
 from tests.conftest import client_for
 from tests.factories import ContactFactory
 

@@ -112,15 +112,19 @@ def test_the_scoped_manager_refuses_to_query_without_a_tenant():
 
 @pytest.mark.django_db
 def test_writing_a_row_for_another_tenant_is_refused(tenant_a, tenant_b):
-    with tenant_context(tenant_a.id), pytest.raises(ProgrammingError, match="row-level security"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO customers_contact (tenant_id, first_name, last_name, email, phone, title, lifecycle_stage,"
-                " source, city, country, email_consent, sms_consent, external_id, source_system, custom_fields,"
-                " created_at, updated_at) VALUES (%s, 'Eve', 'Intruder', '', '', '', 'lead', '', '', '', false, false,"
-                " '', '', '{}', now(), now())",
-                [tenant_b.id],
-            )
+    with (
+        tenant_context(tenant_a.id),
+        pytest.raises(ProgrammingError, match="row-level security"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO customers_contact (tenant_id, first_name, last_name, email, phone, title, lifecycle_stage,"
+            " source, city, country, email_consent, sms_consent, external_id, source_system, custom_fields,"
+            " created_at, updated_at) VALUES (%s, 'Eve', 'Intruder', '', '', '', 'lead', '', '', '', false, false,"
+            " '', '', '{}', now(), now())",
+            [tenant_b.id],
+        )
 
 
 @pytest.mark.django_db
@@ -136,9 +140,8 @@ def test_an_unfiltered_update_touches_only_the_current_tenant(tenant_a, tenant_b
 
 @pytest.mark.django_db
 def test_the_runtime_role_cannot_switch_row_level_security_off():
-    with pytest.raises(ProgrammingError, match="must be owner"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE customers_contact DISABLE ROW LEVEL SECURITY")
+    with pytest.raises(ProgrammingError, match="must be owner"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE customers_contact DISABLE ROW LEVEL SECURITY")
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-from customers.models import Contact
 from crm.tenancy.context import tenant_context
+from customers.models import Contact
 from tests.factories import ContactFactory
 
 

@@ -49,5 +49,7 @@ class Command(BaseCommand):
         except psycopg.Error as error:
             raise CommandError(f"Could not bootstrap the database with DATABASE_ADMIN_URL: {error}") from None
         self.stdout.write(
-            self.style.SUCCESS(f"Roles {roles.owner} (owner) and {roles.runtime} (runtime); database {runtime['NAME']}.")
+            self.style.SUCCESS(
+                f"Roles {roles.owner} (owner) and {roles.runtime} (runtime); database {runtime['NAME']}."
+            )
         )

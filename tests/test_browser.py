@@ -1,0 +1,104 @@
+"""Each role signs in through a real browser (Debian's Chromium) and sees its dashboard.
+
+Screenshots are saved under test-artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from crm.roles import Role
+from tests.conftest import PASSWORD
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    InteractionFactory,
+    MembershipFactory,
+    OrderFactory,
+    TenantFactory,
+    UserFactory,
+)
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+DASHBOARD_TITLES = {
+    Role.ADMIN: "Admin dashboard",
+    Role.SALES: "Sales dashboard",
+    Role.SERVICE: "Service dashboard",
+    Role.MARKETING: "Marketing dashboard",
+    Role.ANALYST: "Analyst dashboard",
+}
+
+
+@pytest.fixture
+def workspace_with_every_role():
+    tenant = TenantFactory(name="Acme Corporation", slug="acme-browser")
+    users = {}
+    for role in Role.values:
+        users[role] = UserFactory(email=f"{role}@acme-browser.example", full_name=f"{role.title()} Person")
+        MembershipFactory(user=users[role], tenant=tenant, role=role)
+    account = AccountFactory(tenant=tenant, name="Initech")
+    now = timezone.now()
+    for index in range(12):
+        contact = ContactFactory(tenant=tenant, account=account, owner=users[Role.SALES], lifecycle_stage="customer")
+        OrderFactory(tenant=tenant, contact=contact, account=account, amount=Decimal(100 + index * 25),
+                     ordered_at=now - timezone.timedelta(days=30 * index))  # fmt: skip
+        InteractionFactory(tenant=tenant, contact=contact, logged_by=users[Role.SALES], subject=f"Follow-up {index}")
+    return users
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_role_signs_in_and_sees_its_dashboard(workspace_with_every_role, live_server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for role, title in DASHBOARD_TITLES.items():
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{live_server.url}/")
+        assert "/auth/login/" in page.url
+        page.fill("input[name=username]", f"{role}@acme-browser.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=dashboard-title]")
+        assert page.inner_text("[data-testid=dashboard-title]").strip() == title
+        assert page.inner_text("[data-testid=workspace-switcher]").strip() == "Acme Corporation"
+        if role != Role.MARKETING:
+            page.wait_for_selector("#chart-revenue canvas")  # the chart library loaded and drew
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{role}.png"), full_page=True)
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_opens_a_contact_from_the_list(workspace_with_every_role, live_server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("input[name=username]", "sales@acme-browser.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=Contacts")
+    page.wait_for_selector("#contact-rows tr")
+    page.locator("#contact-rows a").first.click()
+    page.wait_for_selector("text=Recent interactions")
+    assert "Initech" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "contact-detail.png"), full_page=True)
+    page.close()
