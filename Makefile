@@ -15,6 +15,7 @@ run: setup ## Set up, migrate, seed the demo tenants and serve on http://127.0.0
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: setup browser ## Set up and run the whole test suite (unit, isolation, worker, browser)
+	@if [ -n "$$DATABASE_ADMIN_URL" ]; then DJANGO_SETTINGS_MODULE=crm.settings.test $(PY) manage.py bootstrap_db; fi
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
