@@ -7,9 +7,13 @@ from urllib.parse import quote
 from django.db import connections
 
 
-def database_url(alias: str) -> str:
+def database_url(alias: str, *, user: str | None = None, password: str | None = None) -> str:
+    """The URL of ``alias``'s test database, optionally as another role."""
     settings = connections[alias].settings_dict
-    host = quote(settings["HOST"] or "", safe="") if str(settings["HOST"]).startswith("/") else settings["HOST"]
-    password = f":{quote(settings['PASSWORD'], safe='')}" if settings.get("PASSWORD") else ""
+    user = user or settings["USER"]
+    password = settings.get("PASSWORD") or "" if password is None else password
+    host = str(settings["HOST"] or "")
+    host = quote(host, safe="") if host.startswith("/") else host
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}" if password else quote(user, safe="")
     port = f":{settings['PORT']}" if settings.get("PORT") else ""
-    return f"postgres://{settings['USER']}{password}@{host}{port}/{settings['NAME']}"
+    return f"postgres://{credentials}@{host}{port}/{settings['NAME']}"

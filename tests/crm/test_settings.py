@@ -86,9 +86,7 @@ def test_the_runtime_connection_refuses_a_superuser_role():
 
 @pytest.mark.django_db
 def test_the_web_app_refuses_to_start_as_a_superuser():
-    superuser_url = database_url("default").replace(
-        f"//{connections['default'].settings_dict['USER']}@", "//postgres@", 1
-    )
+    superuser_url = database_url("default", user="postgres", password="")
     result = run(["-c", "import crm.wsgi"], DEBUG="true", DATABASE_URL=superuser_url)
     assert result.returncode != 0
     assert "row-level security would not isolate tenants" in result.stderr
