@@ -31,3 +31,15 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    """A person's own name, language and time zone (empty: the workspace's)."""
+
+    class Meta:
+        model = User
+        fields = ["full_name", "language", "time_zone"]
+        help_texts = {
+            "language": _("Leave empty to use the workspace's language."),
+            "time_zone": _("Leave empty to use the workspace's time zone."),
+        }

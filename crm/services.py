@@ -55,3 +55,10 @@ def tenant_signup(*, company_name: str, full_name: str, email: str, password: st
     tenant = tenant_create(name=company_name)
     user = User.objects.create_user(email, password, full_name=full_name)
     return membership_add(tenant=tenant, user=user, role=Role.ADMIN)
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, full_name: str, language: str, time_zone: str) -> User:
+    user.full_name, user.language, user.time_zone = full_name.strip(), language, time_zone
+    user.save(update_fields=["full_name", "language", "time_zone"])
+    return user

@@ -22,8 +22,10 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("auth/", include(auth_patterns)),
     path("signup/", views.signup, name="signup"),
+    path("profile/", views.profile, name="profile"),
     path("workspace/switch/", views.switch_workspace, name="switch-workspace"),
     path("search/", views.search, name="search"),
     path("healthz/", views.healthz, name="healthz"),
     path("customers/", include("customers.urls")),
+    path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

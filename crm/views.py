@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.access import capability_required
 from crm.dashboard import dashboard_for
-from crm.forms import SignupForm
+from crm.forms import ProfileForm, SignupForm
 from crm.roles import Capability
 from crm.selectors import membership_for_user
-from crm.services import tenant_signup
+from crm.services import tenant_signup, user_update_profile
 from crm.tenancy.middleware import ACTIVE_TENANT_SESSION_KEY
 from customers.selectors import global_search
 
@@ -37,6 +37,16 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
     request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
     messages.success(request, _("Switched to %(name)s.") % {"name": membership.tenant.name})
     return redirect("dashboard")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user_update_profile(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        messages.success(request, _("Your profile was saved."))
+        return redirect("profile")
+    return render(request, "crm/profile.html", {"form": form})
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -185,3 +185,11 @@ def orders_since(days: int) -> dict[str, Any]:
     return Order.objects.filter(status=OrderStatus.PAID, ordered_at__gte=since).aggregate(
         count=Count("id"), total=Sum("amount")
     )
+
+
+def contacts_for_api() -> QuerySet[Contact]:
+    return Contact.objects.defer("search_document")
+
+
+def accounts_for_api() -> QuerySet[Account]:
+    return Account.objects.defer("search_document")

@@ -206,3 +206,30 @@ def test_password_change_requires_the_old_password(alice_client):
         {"old_password": "wrong", "new_password1": "another-secret-77", "new_password2": "another-secret-77"},
     )
     assert b"Your old password was entered incorrectly" in response.content
+
+
+@pytest.mark.django_db
+def test_language_and_time_zone_follow_the_users_profile(alice, alice_client):
+    response = alice_client.post(
+        "/profile/", {"full_name": "Alice A.", "language": "zh-hans", "time_zone": "Asia/Shanghai"}, follow=True
+    )
+    assert response.status_code == 200
+    alice.refresh_from_db()
+    assert (alice.language, alice.time_zone) == ("zh-hans", "Asia/Shanghai")
+    page = alice_client.get("/").content.decode()
+    assert '<html lang="zh-hans">' in page
+
+
+@pytest.mark.django_db
+def test_the_profile_form_rejects_an_unknown_time_zone(alice_client):
+    response = alice_client.post("/profile/", {"full_name": "A", "language": "", "time_zone": "Mars/Olympus"})
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_stale_workspace_in_the_session_falls_back_to_the_users_own(alice_client, tenant_b):
+    session = alice_client.session
+    session["active_tenant_id"] = tenant_b.id  # a tenant alice does not belong to
+    session.save()
+    page = alice_client.get("/").content.decode()
+    assert "Acme Corporation" in page and "Globex" not in page

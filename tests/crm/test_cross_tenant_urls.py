@@ -25,36 +25,54 @@ FACTORIES: dict[type[Model], Any] = {
 METHODS = ["get", "post", "put", "patch", "delete"]
 
 
+def object_id_parameter(pattern: URLPattern) -> str | None:
+    """The name of the path parameter carrying an object id, if the route has one."""
+    for name, converter in pattern.pattern.converters.items():
+        if isinstance(converter, IntConverter):
+            return name
+    groups = pattern.pattern.regex.groupindex  # API routers use regex routes
+    return next((name for name in groups if name == "pk" or name.endswith("_id")), None)
+
+
 def object_url_patterns() -> Iterator[tuple[str, URLPattern]]:
-    """(reversible name, pattern) of every route with an integer (object id) path parameter."""
+    """(reversible name, pattern) of every route whose path carries an object id."""
 
     def walk(patterns: list[Any], namespace: str) -> Iterator[tuple[str, URLPattern]]:
         for entry in patterns:
             if isinstance(entry, URLResolver):
                 inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
                 yield from walk(entry.url_patterns, inner)
-            elif any(isinstance(conv, IntConverter) for conv in entry.pattern.converters.values()):
+            elif object_id_parameter(entry):
                 yield f"{namespace}{entry.name}", entry
 
     yield from walk(get_resolver().url_patterns, "")
 
 
-OBJECT_ROUTES = sorted(object_url_patterns(), key=lambda item: item[0])
+def model_of(pattern: URLPattern) -> type[Model] | None:
+    view = pattern.callback
+    if hasattr(view, "tenant_model"):
+        return view.tenant_model
+    serializer = getattr(getattr(view, "cls", None), "serializer_class", None)
+    return serializer.Meta.model if serializer else None
+
+
+# One entry per route name (API routers add a second, format-suffixed pattern).
+OBJECT_ROUTES = sorted(dict(object_url_patterns()).items())
 
 
 def test_object_routes_are_found():
     names = [name for name, _ in OBJECT_ROUTES]
-    assert "customers:contact-detail" in names and "customers:account-detail" in names
+    assert {"customers:contact-detail", "customers:account-detail", "api:contact-detail"} <= set(names)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "pattern"), OBJECT_ROUTES, ids=[name for name, _ in OBJECT_ROUTES])
 def test_another_tenants_object_is_a_404_for_every_method(name, pattern, tenant_a, alice_client, charlie_client):
-    model = getattr(pattern.callback, "tenant_model", None)
+    model = model_of(pattern)
     assert model is not None, f"{name}: decorate the view with crm.access.object_view(Model)"
     assert model in FACTORIES, f"{name}: add a factory for {model.__name__} to FACTORIES"
     obj = FACTORIES[model](tenant=tenant_a)
-    (parameter,) = pattern.pattern.converters
+    parameter = object_id_parameter(pattern)
     url = reverse(name, kwargs={parameter: obj.pk})
     missing_url = reverse(name, kwargs={parameter: obj.pk + 10_000_000})
 
