@@ -25,7 +25,7 @@ class TenantAwareAutodetector(MigrationAutodetector):
     """Append EnableTenantRowLevelSecurity right after each new TenantModel's CreateModel."""
 
     def _detect_changes(self, convert_apps: Any = None, graph: Any = None) -> dict[str, list[Any]]:
-        changes = super()._detect_changes(convert_apps, graph)
+        changes = super()._detect_changes(convert_apps, graph)  # type: ignore[misc]
         for app_label, migrations in changes.items():
             for migration in migrations:
                 secured: list[Any] = []

@@ -47,7 +47,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 raise
 
     def _cursor(self, name: str | None = None) -> Any:
-        cursor = super()._cursor(name)
+        cursor = super()._cursor(name)  # type: ignore[misc]
         self._sync_tenant_setting()
         return cursor
 
@@ -67,13 +67,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     # Forget the cached value *after* rolling back: rolling back to a savepoint itself
     # takes a cursor, which may set the tenant inside the savepoint that is then undone.
     def _rollback(self) -> None:
-        super()._rollback()
+        super()._rollback()  # type: ignore[misc]
         self._tenant_in_session = _UNKNOWN
 
     def _savepoint_rollback(self, sid: str) -> None:
-        super()._savepoint_rollback(sid)
+        super()._savepoint_rollback(sid)  # type: ignore[misc]
         self._tenant_in_session = _UNKNOWN
 
     def _close(self) -> None:
         self._tenant_in_session = _UNKNOWN
-        super()._close()
+        super()._close()  # type: ignore[misc]
