@@ -34,6 +34,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
     selector: ClassVar[Callable[[], QuerySet[Any]]]
     capability: ClassVar[str]
     permission_classes = [permissions.IsAuthenticated, HasCapability]
+    lookup_value_converter = "int"  # ids are integers: <int:pk> in the routes and the schema
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

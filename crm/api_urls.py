@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from customers.api import AccountViewSet, ContactViewSet
 
-router = DefaultRouter()
+router = DefaultRouter(use_regex_path=False)
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("accounts", AccountViewSet, basename="account")
 
