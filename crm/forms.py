@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import User
+from crm.models import TIME_ZONE_CHOICES, User
 
 
 class SignupForm(forms.Form):
@@ -35,6 +35,13 @@ class SignupForm(forms.Form):
 
 class ProfileForm(forms.ModelForm):
     """A person's own name, language and time zone (empty: the workspace's)."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=[("", _("Workspace default")), *TIME_ZONE_CHOICES],
+        required=False,
+        help_text=_("Leave empty to use the workspace's time zone."),
+    )
 
     class Meta:
         model = User

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,12 +22,18 @@ from crm.roles import Role, role_can
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+def validate_time_zone(value: str) -> None:
+    # A validator, not field choices: the zone list changes with tzdata and must not churn migrations.
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
 class Tenant(models.Model):
     name = models.CharField(_("company name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     default_currency = models.CharField(_("default currency"), max_length=3, default="USD")
-    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone], default="UTC")
     country = models.CharField(_("country (phone region)"), max_length=2, default="US")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -67,7 +74,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone], blank=True)
     date_joined = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = UserManager()

@@ -36,7 +36,8 @@ class TenantMiddleware:
         if membership is not None:
             request.membership = membership  # type: ignore[attr-defined]
             request.tenant = membership.tenant  # type: ignore[attr-defined]
-            request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
+            if request.session.get(ACTIVE_TENANT_SESSION_KEY) != membership.tenant_id:
+                request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
         _activate_user_preferences(request)
         try:
             with tenant_context(membership.tenant_id if membership else None):
