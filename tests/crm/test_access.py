@@ -233,3 +233,13 @@ def test_a_stale_workspace_in_the_session_falls_back_to_the_users_own(alice_clie
     session.save()
     page = alice_client.get("/").content.decode()
     assert "Acme Corporation" in page and "Globex" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.crm.urls_capability")
+def test_a_bug_shows_the_friendly_500_page(alice):
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content

@@ -1,4 +1,4 @@
-"""A URLconf for testing capability_required on a write action."""
+"""A URLconf for testing capability_required on a write action and the error page of a bug."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
@@ -12,7 +12,12 @@ def edit_something(request: HttpRequest) -> HttpResponse:
     return HttpResponse("edited")
 
 
+def broken(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug")
+
+
 urlpatterns = [
+    path("boom/", broken, name="boom"),
     path("edit/", edit_something, name="edit-something"),
     path("", include("crm.urls")),
 ]
