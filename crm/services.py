@@ -20,7 +20,13 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def tenant_create(
-    *, name: str, slug: str | None = None, default_currency: str = "USD", time_zone: str = "UTC", country: str = "US"
+    *,
+    name: str,
+    slug: str | None = None,
+    default_currency: str = "USD",
+    time_zone: str = "UTC",
+    country: str = "US",
+    language: str = "en",
 ) -> Tenant:
     return Tenant.objects.create(
         name=name.strip(),
@@ -28,6 +34,7 @@ def tenant_create(
         default_currency=default_currency,
         time_zone=time_zone,
         country=country,
+        language=language,
     )
 
 

@@ -55,7 +55,8 @@ class Account(TenantModel):
             GinIndex(fields=["search_document"], name="account_search_gin"),
             models.Index(fields=["tenant", "name", "id"], name="account_tenant_name_idx"),  # sorted list
             models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),  # my accounts
-            models.Index(fields=["tenant", "parent"], name="account_tenant_parent_idx"),  # hierarchy
+            # Leads with the foreign key: PostgreSQL's key checks on delete query by parent_id alone.
+            models.Index(fields=["parent"], name="account_parent_fk_idx"),  # hierarchy
         ]
         constraints = [
             # Sync and import match accounts by (source system, external id).
@@ -107,7 +108,7 @@ class Contact(TenantModel):
             GinIndex(fields=["search_document"], name="contact_search_gin"),  # global search
             models.Index(fields=["tenant", "last_name", "first_name", "id"], name="contact_tenant_name_idx"),
             models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx"),  # matching by email
-            models.Index(fields=["tenant", "account"], name="contact_tenant_account_idx"),  # account page
+            models.Index(fields=["account"], name="contact_account_fk_idx"),  # account page, key checks
             models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx"),  # my contacts
             models.Index(fields=["tenant", "lifecycle_stage"], name="contact_tenant_stage_idx"),
         ]
@@ -124,7 +125,13 @@ class Contact(TenantModel):
 
     @property
     def full_name(self) -> str:
+        if _is_cjk(self.last_name) or _is_cjk(self.first_name):
+            return f"{self.last_name}{self.first_name}"  # 王伟: family name first, no space
         return f"{self.first_name} {self.last_name}".strip() or self.email or f"#{self.pk}"
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 class OrderStatus(models.TextChoices):
@@ -153,8 +160,10 @@ class Order(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "contact", "ordered_at"], name="order_tenant_contact_idx"),
-            models.Index(fields=["tenant", "account", "ordered_at"], name="order_tenant_account_idx"),
+            # Contact and account pages; they also serve PostgreSQL's key checks when a
+            # contact or account is deleted, which query by the key alone (no tenant).
+            models.Index(fields=["contact", "ordered_at"], name="order_contact_fk_idx"),
+            models.Index(fields=["account", "ordered_at"], name="order_account_fk_idx"),
             models.Index(fields=["tenant", "ordered_at"], name="order_tenant_date_idx"),  # revenue by month
         ]
         constraints = [

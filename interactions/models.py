@@ -52,8 +52,9 @@ class Interaction(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "contact", "occurred_at"], name="interaction_contact_idx"),  # timeline
-            models.Index(fields=["tenant", "account", "occurred_at"], name="interaction_account_idx"),
+            # Timelines; also PostgreSQL's key checks on delete, which query by the key alone.
+            models.Index(fields=["contact", "occurred_at"], name="interaction_contact_fk_idx"),
+            models.Index(fields=["account", "occurred_at"], name="interaction_account_fk_idx"),
             models.Index(fields=["tenant", "occurred_at"], name="interaction_feed_idx"),  # activity feed
         ]
 

@@ -44,6 +44,9 @@ class TenantModel(models.Model):
         editable=False,
         default=_default_tenant_id,
         related_name="+",
+        # Every subclass's composite indexes lead with tenant_id; a lone tenant_id index
+        # would only cost writes (and misled the planner away from full-text indexes).
+        db_index=False,
     )
 
     objects = TenantManager()

@@ -69,10 +69,11 @@ class TenantProfile:
     country: str
     chinese: bool
     base_order_amount: float  # a typical order, in the tenant's currency
+    language: str = "en"
 
 
 ACME = TenantProfile("acme", "Acme Corporation", "USD", "America/New_York", "US", False, 180.0)
-GLOBEX = TenantProfile("globex", "Globex (Shanghai)", "CNY", "Asia/Shanghai", "CN", True, 1200.0)
+GLOBEX = TenantProfile("globex", "Globex (Shanghai)", "CNY", "Asia/Shanghai", "CN", True, 1200.0, "zh-hans")
 
 
 def globex_contacts(acme_contacts: int) -> int:

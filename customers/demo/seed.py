@@ -160,8 +160,15 @@ def seed_demo(
         )
     _refuse_to_delete_real_tenants(existing)
     now = now or default_now()
+    others = _other_tenants_exist()
     if strategy == "auto":
-        strategy = "bulk" if customers >= BULK_MIN_CUSTOMERS else "online"
+        strategy = "bulk" if customers >= BULK_MIN_CUSTOMERS and not others else "online"
+    if strategy == "bulk" and others:
+        # The bulk path drops and rebuilds keys and indexes of tables every tenant shares.
+        raise DemoTenantsExistError(
+            "The bulk strategy locks and rebuilds tables shared with other tenants; this database has "
+            "tenants besides the demo ones, so use --strategy online."
+        )
     timer = PhaseTimer(progress)
     with timer("generate"):
         plans = {
@@ -173,11 +180,9 @@ def seed_demo(
             )
             for profile in DEMO_PROFILES
         }
-    # Deleting a contact or account runs a deferred RI check on orders and interactions by
-    # contact_id / account_id, which no index leads with, so each check scans the table
-    # (5 s for a 2,500-contact demo, growing with the square of its size). So a reset drops the
-    # keys first (bulk.py) unless the caller holds a transaction (tests), where it stays inside.
-    if existing and not connections["default"].in_atomic_block:
+    # A bulk seed resets with the keys dropped too (bulk.py), which is fastest for a large demo;
+    # an online seed deletes inside its own transaction, helped by the *_fk_idx indexes.
+    if existing and strategy == "bulk" and not connections["default"].in_atomic_block:
         with timer("reset"):
             _delete_tenants_bulk(existing, timer)
         existing = []
@@ -197,6 +202,10 @@ def _refuse_to_delete_real_tenants(tenants: list[Tenant]) -> None:
             f"Tenant(s) {', '.join(slugs)} use a demo slug but have members outside the demo "
             "(.example addresses): not deleting them."
         )
+
+
+def _other_tenants_exist() -> bool:
+    return Tenant.objects.exclude(slug__in=[p.slug for p in DEMO_PROFILES]).exists()
 
 
 def _has_contacts(tenant: Tenant) -> bool:
@@ -321,6 +330,7 @@ def _create_tenant(profile: TenantProfile) -> Tenant:
         default_currency=profile.currency,
         time_zone=profile.time_zone,
         country=profile.country,
+        language=profile.language,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.db.utils import DataError
 
 from crm.tenancy.context import tenant_context
 from tests.conftest import client_for
@@ -86,4 +87,16 @@ def test_nested_contexts_restore_the_outer_tenant(tenant_a, tenant_b):
     with tenant_context(tenant_a.id):
         with tenant_context(tenant_b.id):
             assert visible_contact_tenants() == {tenant_b.id}
+        assert visible_contact_tenants() == {tenant_a.id}
+
+
+@pytest.mark.django_db
+def test_a_failed_statement_under_another_tenant_still_rolls_back_cleanly(tenant_a, tenant_b):
+    ContactFactory(tenant=tenant_a)
+    with tenant_context(tenant_a.id):
+        assert visible_contact_tenants() == {tenant_a.id}
+    with pytest.raises(DataError), transaction.atomic(), tenant_context(tenant_b.id), connection.cursor() as cursor:
+        cursor.execute("SELECT 1/0")
+    # The savepoint was rolled back and the outer transaction still works.
+    with tenant_context(tenant_a.id):
         assert visible_contact_tenants() == {tenant_a.id}

@@ -49,12 +49,14 @@ def test_every_tenant_table_forces_row_level_security_with_the_tenant_policy():
         assert "current_setting('app.tenant_id'" in using and "current_setting('app.tenant_id'" in check
 
 
-@pytest.mark.django_db
-def test_every_index_on_a_tenant_table_leads_with_tenant_id():
+def index_first_columns() -> list[tuple[str, str, str, str, bool]]:
+    """(table, index, access method, first column, first column is a foreign key) per index."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT t.relname, i.relname, am.amname, a.attname
+            SELECT t.relname, i.relname, am.amname, a.attname,
+                   EXISTS (SELECT 1 FROM pg_constraint k
+                           WHERE k.conrelid = t.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum])
             FROM pg_index x
             JOIN pg_class t ON t.oid = x.indrelid
             JOIN pg_class i ON i.oid = x.indexrelid
@@ -64,14 +66,28 @@ def test_every_index_on_a_tenant_table_leads_with_tenant_id():
             """,
             [tenant_tables()],
         )
-        offenders = [
-            f"{table}.{index} ({first_column})"
-            for table, index, method, first_column in cursor.fetchall()
-            # Full-text GIN indexes cannot include tenant_id without btree_gin; the
-            # tenant filter and RLS apply on top of them.
-            if first_column != "tenant_id" and not (method == "gin" and first_column == "search_document")
-        ]
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+def test_every_index_on_a_tenant_table_leads_with_tenant_id():
+    """Two documented exceptions: full-text GIN indexes (no btree_gin to add tenant_id), and
+    indexes leading with a foreign key, which PostgreSQL's key checks on delete query by the
+    key alone, without RLS. RLS and the tenant filter apply on top of both."""
+    offenders = [
+        f"{table}.{index} ({first_column})"
+        for table, index, method, first_column, is_foreign_key in index_first_columns()
+        if first_column != "tenant_id"
+        and not (method == "gin" and first_column == "search_document")
+        and not (is_foreign_key and first_column != "tenant_id" and index.endswith("_fk_idx"))
+    ]
     assert not offenders, f"indexes that do not lead with tenant_id: {offenders}"
+
+
+@pytest.mark.django_db
+def test_every_tenant_table_has_an_index_leading_with_tenant_id():
+    leading = {table for table, _, _, first_column, _ in index_first_columns() if first_column == "tenant_id"}
+    assert set(tenant_tables()) <= leading
 
 
 @pytest.mark.django_db
@@ -149,3 +165,24 @@ def test_the_runtime_role_is_neither_superuser_nor_rls_bypassing():
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
+
+
+@pytest.mark.django_db
+def test_every_key_between_tenant_tables_has_an_index_leading_with_it():
+    """Deleting a contact makes PostgreSQL look up its orders by contact_id alone; without an
+    index leading with the key that check scans every tenant's rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, a.attname
+            FROM pg_constraint k
+            JOIN pg_class t ON t.oid = k.conrelid
+            JOIN pg_class r ON r.oid = k.confrelid
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.conkey[1]
+            WHERE k.contype = 'f' AND t.relname = ANY(%s) AND r.relname = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = t.oid AND x.indkey[0] = a.attnum)
+            """,
+            [tenant_tables(), tenant_tables()],
+        )
+        unindexed = [f"{table}.{column}" for table, column in cursor.fetchall()]
+    assert not unindexed, f"foreign keys without an index leading with them: {unindexed}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
 
 from crm.db.roles import assert_runtime_role_is_safe
 from crm.tenancy.context import current_tenant_id
@@ -54,6 +55,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _sync_tenant_setting(self) -> None:
         wanted = current_tenant_id()
         if wanted == self._tenant_in_session:
+            return
+        if self.connection.info.transaction_status == TransactionStatus.INERROR:
+            # Only ROLLBACK (TO SAVEPOINT) can run now, and it needs no tenant; setting
+            # one would fail and stop the rollback. The rollback forgets the cache.
             return
         with self.wrap_database_errors:
             self.connection.execute(
