@@ -28,7 +28,7 @@ def tenant_create(
     country: str = "US",
     language: str = "en",
 ) -> Tenant:
-    return Tenant.objects.create(
+    tenant = Tenant(
         name=name.strip(),
         slug=slug or _unique_slug(name),
         default_currency=default_currency,
@@ -36,6 +36,9 @@ def tenant_create(
         country=country,
         language=language,
     )
+    tenant.full_clean()  # unknown time zone, language or a taken slug: ValidationError naming the field
+    tenant.save()
+    return tenant
 
 
 def user_get_or_create(*, email: str, password: str | None, full_name: str = "") -> User:
