@@ -68,10 +68,11 @@ def dashboard_for(*, membership: Membership) -> dict[str, Any]:
     else:
         context["activity"] = interaction_selectors.recent_interactions()
     if role == Role.ADMIN:
-        context["team"] = list(
+        counts = dict(
             Membership.objects.filter(tenant_id=membership.tenant_id, is_active=True)
-            .values("role")
+            .values_list("role")
             .annotate(n=Count("id"))
-            .order_by("role")
+            .order_by()
         )
+        context["team"] = [{"role": label, "n": counts[value]} for value, label in Role.choices if value in counts]
     return context
