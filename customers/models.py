@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -20,7 +21,37 @@ class LifecycleStage(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
-class Account(TenantModel):
+class PreferredChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WECHAT = "wechat", _("WeChat")
+
+
+class ConsentSource(models.TextChoices):
+    FORM = "form", _("Web form")
+    IMPORT = "import", _("Import")
+    VERBAL = "verbal", _("Told a team member")
+    WRITTEN = "written", _("In writing")
+    API = "api", _("API")
+
+
+class EditTracked(models.Model):
+    """Optimistic concurrency: every save bumps ``version``; a save based on an older
+    version is refused with who changed the record (customers/services.py)."""
+
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        db_index=False, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+
+class Account(TenantModel, EditTracked):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
@@ -71,7 +102,7 @@ class Account(TenantModel):
         return self.name
 
 
-class Contact(TenantModel):
+class Contact(TenantModel, EditTracked):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -87,11 +118,27 @@ class Contact(TenantModel):
         _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
     )
     source = models.CharField(_("source channel"), max_length=50, blank=True)
+    # db_default: bulk loaders (seed, imports) may leave these columns out of their INSERTs.
+    street = models.CharField(_("street"), max_length=200, blank=True, default="", db_default="")
     city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True, default="", db_default="")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="", db_default="")
     country = models.CharField(_("country"), max_length=2, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, db_default=[], blank=True, verbose_name=_("tags"))
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=20, choices=PreferredChannel.choices, blank=True, default="", db_default=""
+    )
     email_consent = models.BooleanField(_("consents to email"), default=False)
+    email_consent_at = models.DateTimeField(_("email consent given at"), null=True, blank=True)
+    email_consent_source = models.CharField(
+        _("email consent given by"), max_length=20, choices=ConsentSource.choices, blank=True, default="", db_default=""
+    )
     sms_consent = models.BooleanField(_("consents to SMS"), default=False)
+    sms_consent_at = models.DateTimeField(_("SMS consent given at"), null=True, blank=True)
+    sms_consent_source = models.CharField(
+        _("SMS consent given by"), max_length=20, choices=ConsentSource.choices, blank=True, default="", db_default=""
+    )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     source_system = models.CharField(_("source system"), max_length=50, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)

@@ -193,3 +193,27 @@ def contacts_for_api() -> QuerySet[Contact]:
 
 def accounts_for_api() -> QuerySet[Account]:
     return Account.objects.defer("search_document")
+
+
+def account_options(query: str, *, limit: int = 20) -> list[Account]:
+    """Accounts for a lookup box: full-text prefix match, else the first by name."""
+    accounts = Account.objects.only("name")
+    if query:
+        accounts = accounts.filter(search_document=_search_query(query))
+    return list(accounts.order_by("name", "id")[:limit])
+
+
+def contact_delete_impact(contact: Contact) -> dict[str, int]:
+    from interactions.models import Interaction
+
+    return {
+        "orders": Order.objects.filter(contact=contact).count(),
+        "interactions": Interaction.objects.filter(contact=contact).count(),
+    }
+
+
+def account_delete_impact(account: Account) -> dict[str, int]:
+    return {
+        "contacts": Contact.objects.filter(account=account).count(),
+        "subsidiaries": Account.objects.filter(parent=account).count(),
+    }

@@ -1,14 +1,24 @@
-"""Account and contact pages (read side; editing arrives with the customers issue)."""
+"""Account and contact pages: lists, details, and create / edit / delete."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET
 
 from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
-from customers import selectors
+from customers import selectors, services
+from customers.forms import AccountForm, ContactForm, VersionedForm
 from customers.models import Account, Contact, LifecycleStage
+from customers.services import ConcurrentEditError
 from interactions.selectors import recent_interactions
 
 
@@ -55,3 +65,170 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "interactions": recent_interactions(account=account, limit=20),
     }
     return render(request, "customers/account_detail.html", context)
+
+
+def _save_form(request: HttpRequest, form: VersionedForm, save: Callable[[], Model], success: str) -> Model | None:
+    """Run the service; a concurrent edit or a rule it enforces becomes a form error."""
+    try:
+        record = save()
+    except ConcurrentEditError as conflict:
+        form.add_error(None, str(conflict))
+        data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict from request.POST
+        data["version"] = str(conflict.current.version)  # re-submitting means "overwrite after review"
+        form.data = data
+        return None
+    except ValueError as rule:
+        form.add_error(None, str(rule))
+        return None
+    messages.success(request, success)
+    return record
+
+
+@capability_required(Capability.CUSTOMERS_EDIT)
+def contact_create(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = ContactForm(request.POST or None, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        contact = _save_form(
+            request,
+            form,
+            lambda: services.contact_create(tenant=tenant, data=form.changes(), by=request.user),  # type: ignore[arg-type]
+            _("Contact created."),
+        )
+        if contact is not None:
+            return redirect("customers:contact-detail", contact.pk)
+    return render(request, "customers/contact_form.html", {"form": form})
+
+
+@object_view(Contact)
+@capability_required(Capability.CUSTOMERS_EDIT)
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    contact = get_object_for_user(selectors.contacts_for_detail(), pk)
+    form = ContactForm(request.POST or None, instance=contact, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_form(
+            request,
+            form,
+            lambda: services.contact_update(
+                tenant=tenant,
+                contact=contact,
+                data=form.changes(),
+                expected_version=form.cleaned_data["version"] or 0,
+                by=request.user,  # type: ignore[arg-type]
+            ),
+            _("Contact saved."),
+        )
+        if saved is not None:
+            return redirect("customers:contact-detail", contact.pk)
+    return render(request, "customers/contact_form.html", {"form": form, "contact": contact})
+
+
+@object_view(Contact)
+@capability_required(Capability.CUSTOMERS_DELETE)
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_for_user(selectors.contacts_for_detail(), pk)
+    if request.method == "POST":
+        services.contact_delete(tenant=request.tenant, contact=contact, by=request.user)  # type: ignore[attr-defined,arg-type]
+        messages.success(request, _("%(name)s was deleted.") % {"name": contact.full_name})
+        return redirect("customers:contact-list")
+    impact = selectors.contact_delete_impact(contact)
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "object_name": contact.full_name,
+            "cancel_url": reverse("customers:contact-detail", args=[contact.pk]),
+            "consequences": [
+                ngettext("%(n)d order is deleted with it.", "%(n)d orders are deleted with it.", impact["orders"])
+                % {"n": impact["orders"]},
+                ngettext(
+                    "%(n)d interaction is deleted with it.",
+                    "%(n)d interactions are deleted with it.",
+                    impact["interactions"],
+                )
+                % {"n": impact["interactions"]},
+            ],
+        },
+    )
+
+
+@capability_required(Capability.CUSTOMERS_EDIT)
+def account_create(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = AccountForm(request.POST or None, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        account = _save_form(
+            request,
+            form,
+            lambda: services.account_create(tenant=tenant, data=form.changes(), by=request.user),  # type: ignore[arg-type]
+            _("Account created."),
+        )
+        if account is not None:
+            return redirect("customers:account-detail", account.pk)
+    return render(request, "customers/account_form.html", {"form": form})
+
+
+@object_view(Account)
+@capability_required(Capability.CUSTOMERS_EDIT)
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    account = get_object_for_user(selectors.accounts_for_detail(), pk)
+    form = AccountForm(request.POST or None, instance=account, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_form(
+            request,
+            form,
+            lambda: services.account_update(
+                tenant=tenant,
+                account=account,
+                data=form.changes(),
+                expected_version=form.cleaned_data["version"] or 0,
+                by=request.user,  # type: ignore[arg-type]
+            ),
+            _("Account saved."),
+        )
+        if saved is not None:
+            return redirect("customers:account-detail", account.pk)
+    return render(request, "customers/account_form.html", {"form": form, "account": account})
+
+
+@object_view(Account)
+@capability_required(Capability.CUSTOMERS_DELETE)
+def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_for_user(selectors.accounts_for_detail(), pk)
+    if request.method == "POST":
+        services.account_delete(tenant=request.tenant, account=account, by=request.user)  # type: ignore[attr-defined,arg-type]
+        messages.success(request, _("%(name)s was deleted.") % {"name": account.name})
+        return redirect("customers:account-list")
+    impact = selectors.account_delete_impact(account)
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "object_name": account.name,
+            "cancel_url": reverse("customers:account-detail", args=[account.pk]),
+            "consequences": [
+                ngettext(
+                    "%(n)d contact stays, without this account.",
+                    "%(n)d contacts stay, without this account.",
+                    impact["contacts"],
+                )
+                % {"n": impact["contacts"]},
+                ngettext(
+                    "%(n)d subsidiary stays, without a parent.",
+                    "%(n)d subsidiaries stay, without a parent.",
+                    impact["subsidiaries"],
+                )
+                % {"n": impact["subsidiaries"]},
+                _("Its orders stay on their contacts."),
+            ],
+        },
+    )
+
+
+@require_GET
+@capability_required(Capability.CUSTOMERS_VIEW)
+def account_options(request: HttpRequest) -> HttpResponse:
+    accounts = selectors.account_options(request.GET.get("q", "").strip())
+    return render(request, "customers/_account_options.html", {"accounts": accounts})

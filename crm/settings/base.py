@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "django.forms",
     "django_htmx",
     "template_partials",
     "crispy_forms",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "crm.urls"
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"  # widget templates may live in templates/
 WSGI_APPLICATION = "crm.wsgi.application"
 
 TEMPLATES = [
