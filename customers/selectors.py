@@ -98,7 +98,7 @@ def account_page(*, cursor: str | None = None, query: str = "") -> Page:
 
 
 def contacts_for_detail() -> QuerySet[Contact]:
-    return Contact.objects.select_related("account", "owner")
+    return Contact.objects.select_related("account", "owner", "updated_by")
 
 
 def accounts_for_detail() -> QuerySet[Account]:

@@ -52,7 +52,9 @@ def contact_create(*, tenant: Tenant, data: dict[str, Any], by: User) -> Contact
 def contact_update(
     *, tenant: Tenant, contact: Contact, data: dict[str, Any], expected_version: int, by: User
 ) -> Contact:
-    changes = _consent_stamps(data, contact)
+    # Read consent as stored: a ModelForm has already copied the new values onto ``contact``.
+    stored = Contact.objects.only("email_consent", "sms_consent").get(pk=contact.pk)
+    changes = _consent_stamps(data, stored)
     _save_if_unchanged(Contact, contact, changes, expected_version, by)
     return Contact.objects.select_related("account", "owner", "updated_by").get(pk=contact.pk)
 

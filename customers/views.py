@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Model
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 
 from crm.access import capability_required, get_object_for_user, object_view
@@ -67,6 +68,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/account_detail.html", context)
 
 
+def _consequences(*lines: tuple[int, Any]) -> list[str]:
+    """What a delete does: one sentence per non-zero count, from ngettext_lazy(..., "n") messages."""
+    return [str(message % {"n": count}) for count, message in lines if count]
+
+
 def _save_form(request: HttpRequest, form: VersionedForm, save: Callable[[], Model], success: str) -> Model | None:
     """Run the service; a concurrent edit or a rule it enforces becomes a form error."""
     try:
@@ -87,7 +93,7 @@ def _save_form(request: HttpRequest, form: VersionedForm, save: Callable[[], Mod
 @capability_required(Capability.CUSTOMERS_EDIT)
 def contact_create(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    form = ContactForm(request.POST or None, tenant=tenant)
+    form = ContactForm(request.POST or None, tenant=tenant, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
         contact = _save_form(
             request,
@@ -139,16 +145,18 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "object_name": contact.full_name,
             "cancel_url": reverse("customers:contact-detail", args=[contact.pk]),
-            "consequences": [
-                ngettext("%(n)d order is deleted with it.", "%(n)d orders are deleted with it.", impact["orders"])
-                % {"n": impact["orders"]},
-                ngettext(
-                    "%(n)d interaction is deleted with it.",
-                    "%(n)d interactions are deleted with it.",
+            "consequences": _consequences(
+                (
+                    impact["orders"],
+                    ngettext_lazy("%(n)d order is deleted with it.", "%(n)d orders are deleted with it.", "n"),
+                ),
+                (
                     impact["interactions"],
-                )
-                % {"n": impact["interactions"]},
-            ],
+                    ngettext_lazy(
+                        "%(n)d interaction is deleted with it.", "%(n)d interactions are deleted with it.", "n"
+                    ),
+                ),
+            ),
         },
     )
 
@@ -156,7 +164,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required(Capability.CUSTOMERS_EDIT)
 def account_create(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    form = AccountForm(request.POST or None, tenant=tenant)
+    form = AccountForm(request.POST or None, tenant=tenant, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
         account = _save_form(
             request,
@@ -209,18 +217,24 @@ def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
             "object_name": account.name,
             "cancel_url": reverse("customers:account-detail", args=[account.pk]),
             "consequences": [
-                ngettext(
-                    "%(n)d contact stays, without this account.",
-                    "%(n)d contacts stay, without this account.",
-                    impact["contacts"],
-                )
-                % {"n": impact["contacts"]},
-                ngettext(
-                    "%(n)d subsidiary stays, without a parent.",
-                    "%(n)d subsidiaries stay, without a parent.",
-                    impact["subsidiaries"],
-                )
-                % {"n": impact["subsidiaries"]},
+                *_consequences(
+                    (
+                        impact["contacts"],
+                        ngettext_lazy(
+                            "%(n)d contact stays, without this account.",
+                            "%(n)d contacts stay, without this account.",
+                            "n",
+                        ),
+                    ),
+                    (
+                        impact["subsidiaries"],
+                        ngettext_lazy(
+                            "%(n)d subsidiary stays, without a parent.",
+                            "%(n)d subsidiaries stay, without a parent.",
+                            "n",
+                        ),
+                    ),
+                ),
                 _("Its orders stay on their contacts."),
             ],
         },
@@ -230,5 +244,5 @@ def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @capability_required(Capability.CUSTOMERS_VIEW)
 def account_options(request: HttpRequest) -> HttpResponse:
-    accounts = selectors.account_options(request.GET.get("q", "").strip())
+    accounts = selectors.account_options(request.GET.get("lookup", "").strip())
     return render(request, "customers/_account_options.html", {"accounts": accounts})

@@ -164,7 +164,7 @@ def test_an_account_is_created_with_a_normalised_phone_and_https_website(alice_c
 def test_the_account_lookup_offers_only_this_tenants_accounts(alice_client, tenant_a, tenant_b):
     AccountFactory(tenant=tenant_a, name="Initech Labs")
     AccountFactory(tenant=tenant_b, name="Initech Shanghai")
-    options = alice_client.get("/customers/accounts/options/", {"q": "initech"}).content.decode()
+    options = alice_client.get("/customers/accounts/options/", {"lookup": "initech"}).content.decode()
     assert "Initech Labs" in options and "Shanghai" not in options
 
 
@@ -180,3 +180,30 @@ def test_the_contact_list_costs_the_same_queries_for_10_and_50_rows(tenant_a, al
     with django_assert_num_queries(len(ten.captured_queries)):
         page = client.get("/customers/contacts/")
     assert page.content.count(b'href="/customers/contacts/') >= 50
+
+
+@pytest.mark.django_db
+def test_consent_given_on_an_edit_is_stamped_and_withdrawing_clears_it(alice_client, tenant_a):
+    contact = ContactFactory(tenant=tenant_a, first_name="Ann", last_name="Lee")
+    edit = {**NEW_CONTACT, "email_consent": "on", "email_consent_source": "verbal", "version": "1"}
+    alice_client.post(f"/customers/contacts/{contact.pk}/edit/", edit)
+    saved = contact_in(tenant_a, pk=contact.pk)
+    assert saved.email_consent and saved.email_consent_source == "verbal" and saved.email_consent_at is not None
+    page = alice_client.get(f"/customers/contacts/{contact.pk}/").content.decode()
+    assert "told a team member" in page
+
+    withdrawn = {**NEW_CONTACT, "version": str(saved.version)}
+    alice_client.post(f"/customers/contacts/{contact.pk}/edit/", withdrawn)
+    saved = contact_in(tenant_a, pk=contact.pk)
+    assert not saved.email_consent and saved.email_consent_at is None and saved.email_consent_source == ""
+
+
+@pytest.mark.django_db
+def test_deleting_an_account_keeps_its_contacts(alice_client, tenant_a):
+    account = AccountFactory(tenant=tenant_a, name="Initech")
+    contact = ContactFactory(tenant=tenant_a, account=account)
+    confirm = alice_client.get(f"/customers/accounts/{account.pk}/delete/").content.decode()
+    assert "1 contact stays, without this account." in confirm
+    assert "subsidiar" not in confirm  # nothing to say about zero subsidiaries
+    alice_client.post(f"/customers/accounts/{account.pk}/delete/")
+    assert contact_in(tenant_a, pk=contact.pk).account_id is None
