@@ -15,12 +15,13 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from customers.models import Account, Contact
-from tests.factories import AccountFactory, ContactFactory
+from customers.models import Account, Contact, Order
+from tests.factories import AccountFactory, ContactFactory, OrderFactory
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
     Account: AccountFactory,
+    Order: OrderFactory,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 
