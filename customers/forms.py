@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Tenant, User
 from crm.tenancy.models import TenantModel
-from customers.models import Account, Contact
+from customers.models import Account, Contact, Order
 from customers.normalize import normalize_email, normalize_phone, normalize_tags
 
 
@@ -146,3 +148,50 @@ class AccountForm(VersionedForm):
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()
+
+
+class OrderForm(forms.ModelForm):
+    """An order entered by hand on a contact; amounts are positive, currencies ISO codes."""
+
+    class Meta:
+        model = Order
+        fields = ["ordered_at", "amount", "currency", "status", "external_id", "source_system"]
+        widgets = {"ordered_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
+        help_texts = {
+            "external_id": _("The order number in your shop or ERP, if any; it must be unique per source system."),
+        }
+
+    def __init__(self, *args: Any, tenant: Tenant, contact: Contact | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant, self.contact = tenant, contact
+        if not self.instance.pk:
+            self.initial.setdefault("currency", tenant.default_currency)
+            self.initial.setdefault("ordered_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(_("Enter an amount above zero; record refunds with the status Refunded."))
+        return amount
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError(_("Use a three-letter ISO currency code, e.g. USD, EUR or CNY."))
+        return currency
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        external_id = cleaned.get("external_id", "").strip()
+        if external_id:
+            taken = Order.objects.filter(source_system=cleaned.get("source_system", ""), external_id=external_id)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("external_id", _("Another order already has this external id from this source."))
+        return cleaned
+
+    def validate_unique(self) -> None:
+        # The (tenant, source, external id) constraint is checked in clean() through the scoped
+        # manager; Django's own check would query without the tenant filter.
+        pass

@@ -217,3 +217,7 @@ def account_delete_impact(account: Account) -> dict[str, int]:
         "contacts": Contact.objects.filter(account=account).count(),
         "subsidiaries": Account.objects.filter(parent=account).count(),
     }
+
+
+def orders_for_detail() -> QuerySet[Order]:
+    return Order.objects.select_related("contact")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Tenant, User
-from customers.models import Account, Contact
+from customers.models import Account, Contact, Order
 
 
 class ConcurrentEditError(Exception):
@@ -110,3 +110,22 @@ def _is_descendant(candidate: Account, account: Account) -> bool:
         seen.add(node.pk)
         node = node.parent
     return False
+
+
+@transaction.atomic
+def order_create(*, tenant: Tenant, contact: Contact, data: dict[str, Any], by: User) -> Order:
+    # The order counts for the contact's current account too (account revenue, account page).
+    order = Order(tenant=tenant, contact=contact, account_id=contact.account_id, **data)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_update(*, tenant: Tenant, order: Order, data: dict[str, Any], by: User) -> Order:
+    Order.objects.filter(pk=order.pk).update(**data)
+    return Order.objects.select_related("contact").get(pk=order.pk)
+
+
+@transaction.atomic
+def order_delete(*, tenant: Tenant, order: Order, by: User) -> None:
+    order.delete()

@@ -10,6 +10,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
@@ -17,8 +18,8 @@ from django.views.decorators.http import require_GET
 from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
 from customers import selectors, services
-from customers.forms import AccountForm, ContactForm, VersionedForm
-from customers.models import Account, Contact, LifecycleStage
+from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
+from customers.models import Account, Contact, LifecycleStage, Order
 from customers.services import ConcurrentEditError
 from interactions.selectors import recent_interactions
 
@@ -246,3 +247,50 @@ def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def account_options(request: HttpRequest) -> HttpResponse:
     accounts = selectors.account_options(request.GET.get("lookup", "").strip())
     return render(request, "customers/_account_options.html", {"accounts": accounts})
+
+
+@object_view(Contact)
+@capability_required(Capability.CUSTOMERS_EDIT)
+def order_create(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    contact = get_object_for_user(selectors.contacts_for_detail(), pk)
+    form = OrderForm(request.POST or None, tenant=tenant, contact=contact)
+    if request.method == "POST" and form.is_valid():
+        services.order_create(tenant=tenant, contact=contact, data=form.cleaned_data, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Order added."))
+        return redirect("customers:contact-detail", contact.pk)
+    return render(request, "customers/order_form.html", {"form": form, "contact": contact})
+
+
+@object_view(Order)
+@capability_required(Capability.CUSTOMERS_EDIT)
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    order = get_object_for_user(selectors.orders_for_detail(), pk)
+    form = OrderForm(request.POST or None, instance=order, tenant=tenant, contact=order.contact)
+    if request.method == "POST" and form.is_valid():
+        services.order_update(tenant=tenant, order=order, data=form.cleaned_data, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Order saved."))
+        return redirect("customers:contact-detail", order.contact_id) if order.contact_id else redirect("dashboard")
+    return render(request, "customers/order_form.html", {"form": form, "contact": order.contact, "order": order})
+
+
+@object_view(Order)
+@capability_required(Capability.CUSTOMERS_DELETE)
+def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_for_user(selectors.orders_for_detail(), pk)
+    back = reverse("customers:contact-detail", args=[order.contact_id]) if order.contact_id else reverse("dashboard")
+    if request.method == "POST":
+        services.order_delete(tenant=request.tenant, order=order, by=request.user)  # type: ignore[attr-defined,arg-type]
+        messages.success(request, _("Order deleted."))
+        return redirect(back)
+    label = _("the order of %(amount)s %(currency)s on %(date)s") % {
+        "amount": order.amount,
+        "currency": order.currency,
+        "date": timezone.localtime(order.ordered_at).date().isoformat(),
+    }
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {"object_name": label, "cancel_url": back, "consequences": [_("Revenue figures will no longer count it.")]},
+    )
