@@ -102,3 +102,43 @@ def test_a_rep_opens_a_contact_from_the_list(workspace_with_every_role, live_ser
     assert "Initech" in page.content()
     page.screenshot(path=str(ARTIFACTS / "contact-detail.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_creates_a_contact_finds_it_and_records_an_order(workspace_with_every_role, live_server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("input[name=username]", "sales@acme-browser.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+    page.click("text=Contacts")
+    page.click("text=New contact")
+    page.fill("#id_first_name", "Grace")
+    page.fill("#id_last_name", "Hopper")
+    page.fill("#id_email", "Grace.Hopper@Initech.EXAMPLE")
+    page.fill("#id_phone", "not a phone")
+    page.fill("input[name=lookup]", "initech")  # the account lookup searches as you type (htmx)
+    page.wait_for_selector("#id_account option:has-text('Initech')", state="attached")
+    page.select_option("#id_account", label="Initech")
+    page.click("text=Create contact")
+    assert "Enter a valid phone number" in page.inner_text("#div_id_phone")
+    page.screenshot(path=str(ARTIFACTS / "contact-form-errors.png"), full_page=True)
+
+    page.fill("#id_phone", "(202) 555-0143")
+    page.click("text=Create contact")
+    page.wait_for_selector("text=Contact created.")
+    assert "grace.hopper@initech.example" in page.content()
+    assert "+12025550143" in page.content()
+
+    page.fill("header input[name=q]", "hopp")
+    page.keyboard.press("Enter")
+    page.click("a:has-text('Grace Hopper')")
+    page.click("text=Add order")
+    page.fill("#id_amount", "1250")
+    page.click("text=Add order >> nth=-1")
+    page.wait_for_selector("text=Order added.")
+    assert "1 paid order · 1,250.00 USD" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "contact-with-order.png"), full_page=True)
+    page.close()
