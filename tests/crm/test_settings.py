@@ -90,3 +90,17 @@ def test_the_web_app_refuses_to_start_as_a_superuser():
     result = run(["-c", "import crm.wsgi"], DEBUG="true", DATABASE_URL=superuser_url)
     assert result.returncode != 0
     assert "row-level security would not isolate tenants" in result.stderr
+
+
+def test_collectstatic_works_with_the_production_storage(tmp_path, settings):
+    """Production serves hashed, compressed files; every file a vendor file references must exist."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("vendor/bootstrap/bootstrap.min.*.css"))
