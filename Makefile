@@ -64,6 +64,7 @@ beat: setup
 
 bench: setup ## Benchmarks (not in CI); results go to docs/benchmarks.md
 	$(PY) bench/seed_demo.py
+	$(PY) bench/pages.py
 
 clean-db: ## Stop and delete the embedded PostgreSQL data folder
 	rm -rf .pgdata
