@@ -27,5 +27,6 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("healthz/", views.healthz, name="healthz"),
     path("customers/", include("customers.urls")),
+    path("deals/", include("customers.deals.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

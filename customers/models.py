@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -223,3 +226,124 @@ class Order(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.ordered_at:%Y-%m-%d}"
+
+
+class Pipeline(TenantModel):
+    """A sales process: an ordered list of stages that deals move through."""
+
+    name = models.CharField(_("name"), max_length=100)
+    is_default = models.BooleanField(_("default pipeline"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "position", "id"], name="pipeline_tenant_pos_idx"),  # switcher order
+        ]
+        constraints = [
+            # pipeline_ensure_default relies on this: two first visits at once create one pipeline.
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_default=True), name="pipeline_tenant_one_default_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Stage(TenantModel):
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, db_index=False, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    win_probability = models.PositiveSmallIntegerField(
+        _("win probability (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=StageKind.choices, default=StageKind.OPEN)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["pipeline", "position"], name="stage_pipeline_fk_idx"),  # board columns, key checks
+            models.Index(fields=["tenant", "kind"], name="stage_tenant_kind_idx"),  # open stages for the forecast
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(win_probability__gte=0, win_probability__lte=100), name="stage_probability_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != StageKind.OPEN
+
+
+class Deal(TenantModel, EditTracked):
+    """An opportunity. Its stage always belongs to its pipeline (customers/deals/services.py)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, db_index=False, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, db_index=False, related_name="deals")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3)
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="deals"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="deals"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    lost_reason = models.CharField(_("reason lost"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            # Each leads with a foreign key: board columns, contact and account pages, and
+            # PostgreSQL's key checks on delete (which query by the key alone).
+            models.Index(fields=["pipeline", "stage"], name="deal_pipeline_fk_idx"),
+            models.Index(fields=["stage"], name="deal_stage_fk_idx"),
+            models.Index(fields=["contact"], name="deal_contact_fk_idx"),
+            models.Index(fields=["account"], name="deal_account_fk_idx"),
+            models.Index(fields=["tenant", "expected_close_date"], name="deal_tenant_close_idx"),  # forecast
+            models.Index(fields=["tenant", "owner"], name="deal_tenant_owner_idx"),  # my deals
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealStageChange(TenantModel):
+    """One move of a deal between stages; ``from_stage`` is empty when the deal was created."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, db_index=False, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, db_index=False, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["deal", "changed_at"], name="dealstagechange_deal_fk_idx"),  # deal history
+            models.Index(fields=["from_stage"], name="dealstagechange_from_fk_idx"),  # key checks
+            models.Index(fields=["to_stage"], name="dealstagechange_to_fk_idx"),  # key checks
+            models.Index(fields=["tenant", "changed_at"], name="dealstagechange_tenant_idx"),  # timeline
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '—'} → {self.to_stage}"

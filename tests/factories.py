@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm.models import Membership, Tenant, User
 from crm.roles import Role
 from crm.tenancy.context import tenant_context
-from customers.models import Account, Contact, Order
+from customers.models import Account, Contact, Deal, DealStageChange, Order, Pipeline, Stage, StageKind
 from interactions.models import Interaction, InteractionKind
 
 
@@ -97,3 +97,42 @@ class InteractionFactory(TenantOwnedFactory):
     kind = InteractionKind.CALL
     subject = "Intro call"
     contact = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
+
+
+class PipelineFactory(TenantOwnedFactory):
+    class Meta:
+        model = Pipeline
+
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+
+
+class StageFactory(TenantOwnedFactory):
+    class Meta:
+        model = Stage
+
+    pipeline = factory.SubFactory(PipelineFactory, tenant=factory.SelfAttribute("..tenant"))
+    name = factory.Sequence(lambda n: f"Stage {n}")
+    position = factory.Sequence(lambda n: n)
+    win_probability = 50
+    kind = StageKind.OPEN
+
+
+class DealFactory(TenantOwnedFactory):
+    class Meta:
+        model = Deal
+
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    pipeline = factory.SubFactory(PipelineFactory, tenant=factory.SelfAttribute("..tenant"))
+    stage = factory.SubFactory(
+        StageFactory, tenant=factory.SelfAttribute("..tenant"), pipeline=factory.SelfAttribute("..pipeline")
+    )
+    amount = Decimal("1000.00")
+    currency = "USD"
+
+
+class DealStageChangeFactory(TenantOwnedFactory):
+    class Meta:
+        model = DealStageChange
+
+    deal = factory.SubFactory(DealFactory, tenant=factory.SelfAttribute("..tenant"))
+    to_stage = factory.SelfAttribute("deal.stage")

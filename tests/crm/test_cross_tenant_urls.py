@@ -15,13 +15,14 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from customers.models import Account, Contact, Order
-from tests.factories import AccountFactory, ContactFactory, OrderFactory
+from customers.models import Account, Contact, Deal, Order
+from tests.factories import AccountFactory, ContactFactory, DealFactory, OrderFactory
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
     Account: AccountFactory,
     Order: OrderFactory,
+    Deal: DealFactory,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 

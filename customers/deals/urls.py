@@ -1,0 +1,16 @@
+from django.urls import path
+
+from customers.deals import views
+
+app_name = "deals"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("new/", views.deal_create, name="deal-create"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("contacts/options/", views.contact_options, name="contact-options"),
+    path("<int:pk>/", views.deal_detail, name="deal-detail"),
+    path("<int:pk>/edit/", views.deal_edit, name="deal-edit"),
+    path("<int:pk>/move/", views.deal_move, name="deal-move"),
+    path("<int:pk>/delete/", views.deal_delete, name="deal-delete"),
+]
