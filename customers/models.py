@@ -10,7 +10,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +82,9 @@ class Account(TenantModel, EditTracked):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    name_key = models.GeneratedField(  # lower-case, byte order: prefix search (customers/selectors.py)
+        expression=Lower("name"), output_field=models.CharField(max_length=200, db_collation="C"), db_persist=True
+    )
 
     class Meta:
         indexes = [
@@ -88,6 +92,7 @@ class Account(TenantModel, EditTracked):
             # the embedded server); the tenant filter and RLS apply on top of the match.
             GinIndex(fields=["search_document"], name="account_search_gin"),
             models.Index(fields=["tenant", "name", "id"], name="account_tenant_name_idx"),  # sorted list
+            models.Index(fields=["tenant", "name_key"], name="account_name_prefix_idx"),  # search by prefix
             models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),  # my accounts
             # Leads with the foreign key: PostgreSQL's key checks on delete query by parent_id alone.
             models.Index(fields=["parent"], name="account_parent_fk_idx"),  # hierarchy
@@ -152,12 +157,25 @@ class Contact(TenantModel, EditTracked):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # Lower-case, byte-order copies of the names for prefix search (customers/selectors.py).
+    first_name_key = models.GeneratedField(
+        expression=Lower("first_name"), output_field=models.CharField(max_length=100, db_collation="C"), db_persist=True
+    )
+    last_name_key = models.GeneratedField(
+        expression=Lower("last_name"), output_field=models.CharField(max_length=100, db_collation="C"), db_persist=True
+    )
 
     class Meta:
         indexes = [
             GinIndex(fields=["search_document"], name="contact_search_gin"),  # global search
             models.Index(fields=["tenant", "last_name", "first_name", "id"], name="contact_tenant_name_idx"),
             models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx"),  # matching by email
+            # Search by prefix as byte-order ranges (x >= 'ann' AND x < 'ano'): under row-level security
+            # only LEAKPROOF operators use an index, and lower(), LIKE and full-text @@ are not.
+            models.Index(fields=["tenant", "last_name_key"], name="contact_last_name_prefix_idx"),
+            models.Index(fields=["tenant", "first_name_key"], name="contact_first_name_prefix_idx"),
+            models.Index(F("tenant"), Collate("email", "C"), name="contact_email_prefix_idx"),
+            models.Index(F("tenant"), Collate("phone", "C"), name="contact_phone_prefix_idx"),
             models.Index(fields=["account"], name="contact_account_fk_idx"),  # account page, key checks
             models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx"),  # my contacts
             models.Index(fields=["tenant", "lifecycle_stage"], name="contact_tenant_stage_idx"),

@@ -16,7 +16,7 @@ from customers.models import Account, Contact, Order
 class ConcurrentEditError(Exception):
     """Someone saved the record after this user opened it; nothing was written."""
 
-    def __init__(self, current: Contact | Account) -> None:
+    def __init__(self, current: Any) -> None:  # a Contact, Account or Deal with version/updated_by
         self.current = current
         who = current.updated_by.display_name if current.updated_by else _("someone")
         when = timezone.localtime(current.updated_at).strftime("%H:%M")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
 from customers import selectors, services
+from customers.deals.selectors import open_deals_for
 from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
 from customers.models import Account, Contact, LifecycleStage, Order
 from customers.services import ConcurrentEditError
@@ -43,6 +44,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "orders": selectors.recent_orders(contact=contact),
         "order_summary": selectors.order_summary(contact=contact),
         "interactions": recent_interactions(contact=contact, limit=20),
+        "open_deals": open_deals_for(contact=contact),
     }
     return render(request, "customers/contact_detail.html", context)
 
@@ -65,6 +67,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "orders": selectors.recent_orders(account=account),
         "order_summary": selectors.order_summary(account=account),
         "interactions": recent_interactions(account=account, limit=20),
+        "open_deals": open_deals_for(account=account),
     }
     return render(request, "customers/account_detail.html", context)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Account, Contact, Deal, DealStageChange, Pipeline, Stage, StageKind
+from customers.selectors import contact_search_filter
 
 # Won and lost deals stay on the board this long after closing, then only the detail pages show them.
 CLOSED_ON_BOARD_DAYS = 30
@@ -101,10 +102,8 @@ def open_deals_for(*, contact: Contact | None = None, account: Account | None = 
 def contact_options(query: str, *, limit: int = 20) -> list[Contact]:
     """Contacts for a lookup box: every word starts a name or the email, else the first by name."""
     contacts = Contact.objects.only("first_name", "last_name", "email")
-    for word in query.split()[:4]:
-        contacts = contacts.filter(
-            Q(first_name__istartswith=word) | Q(last_name__istartswith=word) | Q(email__istartswith=word)
-        )
+    if query.strip():
+        contacts = contacts.filter(contact_search_filter(query))  # index-served prefix ranges under RLS
     return list(contacts.order_by("last_name", "first_name", "id")[:limit])
 
 

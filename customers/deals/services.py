@@ -126,4 +126,4 @@ def _save_if_unchanged(deal: Deal, changes: dict[str, Any], expected_version: in
         **changes, version=F("version") + 1, updated_by=by, updated_at=timezone.now()
     )
     if not updated:
-        raise ConcurrentEditError(Deal.objects.select_related("updated_by").get(pk=deal.pk))  # type: ignore[arg-type]
+        raise ConcurrentEditError(Deal.objects.select_related("updated_by").get(pk=deal.pk))
