@@ -172,8 +172,9 @@ class Contact(TenantModel, EditTracked):
             models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx"),  # matching by email
             # Search by prefix as byte-order ranges (x >= 'ann' AND x < 'ano'): under row-level security
             # only LEAKPROOF operators use an index, and lower(), LIKE and full-text @@ are not.
-            models.Index(fields=["tenant", "last_name_key"], name="contact_last_name_prefix_idx"),
-            models.Index(fields=["tenant", "first_name_key"], name="contact_first_name_prefix_idx"),
+            # In result order too, so a search reads ten index entries, not every "Smith".
+            models.Index(fields=["tenant", "last_name_key", "first_name_key", "id"], name="contact_last_name_key_idx"),
+            models.Index(fields=["tenant", "first_name_key", "last_name_key", "id"], name="contact_first_name_key_idx"),
             models.Index(F("tenant"), Collate("email", "C"), name="contact_email_prefix_idx"),
             models.Index(F("tenant"), Collate("phone", "C"), name="contact_phone_prefix_idx"),
             models.Index(fields=["account"], name="contact_account_fk_idx"),  # account page, key checks

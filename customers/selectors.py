@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Case, Count, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Collate, TruncMonth
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
@@ -195,20 +195,37 @@ def global_search(query: str, *, limit: int = 10) -> dict[str, list[Any]]:
     words = _search_words(query)
     if not words:
         return {"contacts": [], "accounts": []}
-    first = words[0]
-    rank = Case(
-        When(_starts_with(F("last_name_key"), first), then=Value(0)),
-        When(_starts_with(F("first_name_key"), first), then=Value(1)),
-        default=Value(2),
-    )
-    contacts = (
-        Contact.objects.filter(contact_search_filter(query, region=_tenant_region()))
-        .select_related("account")
-        .annotate(rank=rank)
-        .order_by("rank", "last_name", "first_name", "id")
-    )
     accounts = Account.objects.filter(account_search_filter(query)).order_by("name_key", "id")
-    return {"contacts": list(contacts[:limit]), "accounts": list(accounts[:limit])}
+    return {"contacts": _ranked_contacts(query, words[0], limit), "accounts": list(accounts[:limit])}
+
+
+def _ranked_contacts(query: str, first_word: str, limit: int) -> list[Contact]:
+    """Last-name matches first, then first-name matches, then the rest (email, phone).
+
+    One small query per rank, each reading its index in result order and stopping at ``limit``:
+    a common surname matches thousands of contacts, and sorting them all cost 30 ms.
+    """
+    region = _tenant_region()
+    contacts = Contact.objects.select_related("account")
+    other_words = " ".join(_search_words(query)[1:])
+    rest = contact_search_filter(other_words, region=region) if other_words else Q()
+    by_last_name = _starts_with(F("last_name_key"), first_word)
+    by_first_name = _starts_with(F("first_name_key"), first_word)
+    # Each rank states only its own conditions: repeating the whole OR made PostgreSQL expect
+    # a handful of rows and sort thousands instead of reading the index in order.
+    ranks = [
+        contacts.filter(by_last_name, rest).order_by("last_name_key", "first_name_key", "id"),
+        contacts.filter(by_first_name, rest).exclude(by_last_name).order_by("first_name_key", "last_name_key", "id"),
+        contacts.filter(contact_search_filter(query, region=region))
+        .exclude(by_last_name | by_first_name)
+        .order_by("last_name_key", "first_name_key", "id"),
+    ]
+    found: list[Contact] = []
+    for rank in ranks:
+        found += list(rank[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _tenant_region() -> str:
