@@ -12,7 +12,8 @@ Every page is requested through Django's full middleware stack (test Client, sig
 Acme's admin) and timed in-process: server time, no network. Each figure comes with a baseline
 measured in the same run:
 - lists: keyset pages (what the app does) against OFFSET pages (the usual Paginator);
-- search: the full-text GIN lookup against a case-insensitive substring scan (ILIKE);
+- search: prefix ranges on btree indexes (the only kind RLS lets PostgreSQL use: lower(), LIKE
+  and full-text @@ are not LEAKPROOF) against a case-insensitive substring scan (ILIKE);
 - row-level security: the same SQL as the runtime role (RLS applies) and as the superuser
   (RLS bypassed, tenant filter written out), both with the tenant filter the ORM adds.
 The results replace the "Customer pages" section of docs/benchmarks.md. Not part of the tests.
@@ -182,7 +183,7 @@ def run(requests: int) -> list[tuple[str, str, tuple[float, float], str, tuple[f
     )
     ilike = time_sql(app_dsn, [(ilike_sql, [acme.pk, f"%{p}%", f"%{p}%"]) for p in prefixes[:20]], tenant_id=acme.pk)
     results.append(
-        ("Global search (contacts + accounts)", "full-text GIN", search, "ILIKE substring query alone", ilike)
+        ("Global search (contacts + accounts)", "prefix ranges", search, "ILIKE substring query alone", ilike)
     )
 
     detail = time_requests(client, [f"/customers/contacts/{pk}/" for pk in contact_ids])
@@ -194,7 +195,7 @@ def run(requests: int) -> list[tuple[str, str, tuple[float, float], str, tuple[f
             "SELECT count(*), sum(amount) FROM customers_order WHERE tenant_id = %s AND contact_id = %s",
             [acme.pk, contact_ids[0]],
         ),
-    ] * requests
+    ] * (requests * 5)
     with_rls = time_sql(app_dsn, rls_sql, tenant_id=acme.pk)
     without_rls = time_sql(f"postgres://postgres@{HOST}/{DATABASE}", rls_sql, tenant_id=None)
     results.append(("Page 1 + a contact's order totals, SQL", "RLS on (runtime role)", with_rls,
@@ -222,12 +223,24 @@ def report(results: list, customers: int, small_tenants: int, small_size: int) -
         "|---|---|---:|---:|---|---:|---:|",
     ]
     for name, how, (p50, p95), baseline, (b50, b95) in results:
-        base = f"{baseline} | {b50:.1f} | {b95:.1f}" if baseline else "— | | "
-        lines.append(f"| {name} | {how} | {p50:.1f} | {p95:.1f} | {base} |")
+        digits = 2 if max(p95, b95) < 5 else 1  # sub-millisecond SQL timings need the extra digit
+        base = f"{baseline} | {b50:.{digits}f} | {b95:.{digits}f}" if baseline else "— | | "
+        lines.append(f"| {name} | {how} | {p50:.{digits}f} | {p95:.{digits}f} | {base} |")
     lines += [
         "",
         "The goals (issue 3): list default and filtered p95 ≤ 50 ms; a page at depth 400k p95 ≤ 2x page 1; "
         "search p95 ≤ 50 ms; contact page p95 ≤ 50 ms; RLS on vs off ≤ 1.10x.",
+        "",
+        "What this benchmark taught (each found here, fixed, and kept as a rule):",
+        "- Under row-level security PostgreSQL only pushes LEAKPROOF operators into an index scan. Btree "
+        "comparisons on text, numbers and dates are leakproof; `lower()`, `LIKE`/`ILIKE`, full-text `@@`, "
+        "array and JSONB containment are not. The first version of search (full-text GIN) scanned every "
+        'one of Acme\'s rows: 1.6 s p50. Search now compares generated lower-case "C"-collation keys with '
+        "ranges (`key >= 'smit' AND key < 'smiu'`), one query per rank, each reading its index in order.",
+        "- A keyset condition written as ORs of comparisons reached depth 400k by scanning 400k index "
+        "entries (1 s); the row-value form `(last_name, first_name, id) > (...)` is one index range.",
+        "- After a bulk load, statistics must be refreshed by the table owner (the runtime role may not "
+        "ANALYZE); stale statistics turned page 1 into a 2 s nested loop.",
         "",
     ]
     return "\n".join(lines)

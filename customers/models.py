@@ -6,8 +6,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -77,20 +75,12 @@ class Account(TenantModel, EditTracked):
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
-    search_document = models.GeneratedField(
-        expression=SearchVector("name", "website", "city", config="simple"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
     name_key = models.GeneratedField(  # lower-case, byte order: prefix search (customers/selectors.py)
         expression=Lower("name"), output_field=models.CharField(max_length=200, db_collation="C"), db_persist=True
     )
 
     class Meta:
         indexes = [
-            # Global search. GIN cannot lead with tenant_id without btree_gin (absent from
-            # the embedded server); the tenant filter and RLS apply on top of the match.
-            GinIndex(fields=["search_document"], name="account_search_gin"),
             models.Index(fields=["tenant", "name", "id"], name="account_tenant_name_idx"),  # sorted list
             models.Index(fields=["tenant", "name_key"], name="account_name_prefix_idx"),  # search by prefix
             models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),  # my accounts
@@ -152,11 +142,6 @@ class Contact(TenantModel, EditTracked):
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
-    search_document = models.GeneratedField(
-        expression=SearchVector("first_name", "last_name", "email", "phone", config="simple"),
-        output_field=SearchVectorField(),
-        db_persist=True,
-    )
     # Lower-case, byte-order copies of the names for prefix search (customers/selectors.py).
     first_name_key = models.GeneratedField(
         expression=Lower("first_name"), output_field=models.CharField(max_length=100, db_collation="C"), db_persist=True
@@ -167,7 +152,6 @@ class Contact(TenantModel, EditTracked):
 
     class Meta:
         indexes = [
-            GinIndex(fields=["search_document"], name="contact_search_gin"),  # global search
             models.Index(fields=["tenant", "last_name", "first_name", "id"], name="contact_tenant_name_idx"),
             models.Index(fields=["tenant", "email"], name="contact_tenant_email_idx"),  # matching by email
             # Search by prefix as byte-order ranges (x >= 'ann' AND x < 'ano'): under row-level security

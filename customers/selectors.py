@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Collate, TruncMonth
@@ -103,13 +102,6 @@ def account_search_filter(text: str) -> Q:
     """The account's name starts with the words typed, in order ("maple pe" finds "Maple Peak")."""
     words = _search_words(text)
     return _starts_with(F("name_key"), " ".join(words)) if words else Q()
-
-
-def _search_query(text: str) -> SearchQuery:
-    # Prefix match on every word: "ann smi" finds "Anna Smith".
-    words = ["".join(ch for ch in word if ch.isalnum() or ch in "@.-_+") for word in text.split()]
-    terms = " & ".join(f"{word}:*" for word in words if word)
-    return SearchQuery(terms or "''", search_type="raw", config="simple")
 
 
 def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "") -> Page:
@@ -284,11 +276,11 @@ def orders_since(days: int) -> dict[str, Any]:
 
 
 def contacts_for_api() -> QuerySet[Contact]:
-    return Contact.objects.defer("search_document")
+    return Contact.objects.all()
 
 
 def accounts_for_api() -> QuerySet[Account]:
-    return Account.objects.defer("search_document")
+    return Account.objects.all()
 
 
 def account_options(query: str, *, limit: int = 20) -> list[Account]:

@@ -71,14 +71,12 @@ def index_first_columns() -> list[tuple[str, str, str, str, bool]]:
 
 @pytest.mark.django_db
 def test_every_index_on_a_tenant_table_leads_with_tenant_id():
-    """Two documented exceptions: full-text GIN indexes (no btree_gin to add tenant_id), and
-    indexes leading with a foreign key, which PostgreSQL's key checks on delete query by the
-    key alone, without RLS. RLS and the tenant filter apply on top of both."""
+    """One documented exception: indexes leading with a foreign key, which PostgreSQL's key checks
+    on delete query by the key alone, without RLS. RLS and the tenant filter apply on top."""
     offenders = [
         f"{table}.{index} ({first_column})"
         for table, index, method, first_column, is_foreign_key in index_first_columns()
         if first_column != "tenant_id"
-        and not (method == "gin" and first_column == "search_document")
         and not (is_foreign_key and first_column != "tenant_id" and index.endswith("_fk_idx"))
     ]
     assert not offenders, f"indexes that do not lead with tenant_id: {offenders}"
