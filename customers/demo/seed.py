@@ -44,6 +44,7 @@ from crm.services import membership_add, tenant_create, user_get_or_create
 from crm.tenancy.context import tenant_context
 from crm.tenancy.models import TenantModel
 from customers.demo.bulk import keys_and_indexes_deferred
+from customers.demo.deals import load_demo_deals
 from customers.demo.generate import ACME, GLOBEX, TenantPlan, TenantProfile, globex_contacts, plan_tenant
 from customers.demo.load import LoadedCounts, TenantStaff, delete_tenant_rows, load_tenant
 from customers.models import Contact
@@ -295,6 +296,15 @@ def _load(
     try:
         with tenant_context(tenant.id), connection.cursor() as cursor:
             counts = load_tenant(cursor, tenant_id=tenant.id, plan=plan, now=now, staff=staff, timer=timer)
+            with timer("deals"):
+                load_demo_deals(
+                    cursor,
+                    tenant_id=tenant.id,
+                    contacts=counts.contacts,
+                    now=now,
+                    seed=plan.sql_seed,
+                    currency=plan.profile.currency,
+                )
     finally:
         timer.label = ""
     return TenantSummary(tenant.slug, tenant.name, tenant.id, counts)

@@ -306,3 +306,19 @@ def test_a_failed_bulk_load_rolls_back_and_removes_its_tenants(monkeypatch: pyte
         _seed(strategy="bulk")
     assert not Tenant.objects.filter(slug__in=["acme", "globex"]).exists()
     assert _schema() == schema
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_pipeline_with_open_won_and_lost_deals():
+    from customers.models import Deal, Pipeline, StageKind
+
+    seed_demo(customers=300, seed=3)
+    acme = Tenant.objects.get(slug="acme")
+    with tenant_context(acme.id):
+        assert Pipeline.objects.filter(is_default=True).count() == 1
+        deals = list(Deal.objects.select_related("stage", "contact"))
+        kinds = {deal.stage.kind for deal in deals}
+        assert len(deals) == 30 and kinds == {StageKind.OPEN, StageKind.WON, StageKind.LOST}
+        assert all(deal.contact.lifecycle_stage in ("prospect", "customer") for deal in deals)
+        assert all(deal.lost_reason for deal in deals if deal.stage.kind == StageKind.LOST)
+        assert all(deal.stage_changes.count() == 1 for deal in deals[:5])
