@@ -10,6 +10,7 @@ urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact-detail"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
+    path("contacts/<int:pk>/timeline/", views.contact_timeline, name="contact-timeline"),
     path("contacts/<int:pk>/orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/edit/", views.order_edit, name="order-edit"),
     path("orders/<int:pk>/delete/", views.order_delete, name="order-delete"),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account-edit"),
     path("accounts/<int:pk>/delete/", views.account_delete, name="account-delete"),
+    path("accounts/<int:pk>/timeline/", views.account_timeline, name="account-timeline"),
 ]

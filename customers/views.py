@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET
 
 from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
+from crm.timeline import timeline_page
 from customers import selectors, services
 from customers.deals.selectors import open_deals_for
 from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
 from customers.models import Account, Contact, LifecycleStage, Order
 from customers.services import ConcurrentEditError
-from interactions.selectors import recent_interactions
 
 
 @capability_required(Capability.CUSTOMERS_VIEW)
@@ -43,7 +43,8 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contact": contact,
         "orders": selectors.recent_orders(contact=contact),
         "order_summary": selectors.order_summary(contact=contact),
-        "interactions": recent_interactions(contact=contact, limit=20),
+        "timeline": timeline_page(contact=contact),
+        "timeline_url": reverse("customers:contact-timeline", args=[contact.pk]),
         "open_deals": open_deals_for(contact=contact),
     }
     return render(request, "customers/contact_detail.html", context)
@@ -66,7 +67,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contacts": selectors.account_contacts(account),
         "orders": selectors.recent_orders(account=account),
         "order_summary": selectors.order_summary(account=account),
-        "interactions": recent_interactions(account=account, limit=20),
+        "timeline": timeline_page(account=account),
+        "timeline_url": reverse("customers:account-timeline", args=[account.pk]),
         "open_deals": open_deals_for(account=account),
     }
     return render(request, "customers/account_detail.html", context)
@@ -297,3 +299,26 @@ def order_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/confirm_delete.html",
         {"object_name": label, "cancel_url": back, "consequences": [_("Revenue figures will no longer count it.")]},
     )
+
+
+@object_view(Contact)
+@capability_required(Capability.CUSTOMERS_VIEW)
+def contact_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next page of a contact's timeline (htmx "Show older")."""
+    contact = get_object_for_user(selectors.contacts_for_detail(), pk)
+    context = {
+        "timeline": timeline_page(contact=contact, cursor=request.GET.get("before")),
+        "timeline_url": reverse("customers:contact-timeline", args=[contact.pk]),
+    }
+    return render(request, "customers/_timeline.html#entries", context)
+
+
+@object_view(Account)
+@capability_required(Capability.CUSTOMERS_VIEW)
+def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_for_user(selectors.accounts_for_detail(), pk)
+    context = {
+        "timeline": timeline_page(account=account, cursor=request.GET.get("before")),
+        "timeline_url": reverse("customers:account-timeline", args=[account.pk]),
+    }
+    return render(request, "customers/_timeline.html#entries", context)

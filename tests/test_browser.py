@@ -98,7 +98,7 @@ def test_a_rep_opens_a_contact_from_the_list(workspace_with_every_role, live_ser
     page.click("text=Contacts")
     page.wait_for_selector("#contact-rows tr")
     page.locator("#contact-rows a").first.click()
-    page.wait_for_selector("text=Recent interactions")
+    page.wait_for_selector("text=Timeline")
     assert "Initech" in page.content()
     page.screenshot(path=str(ARTIFACTS / "contact-detail.png"), full_page=True)
     page.close()
