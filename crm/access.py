@@ -20,6 +20,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.models import User
+
 ModelT = TypeVar("ModelT", bound=Model)
 View = Callable[..., HttpResponse]
 
@@ -58,3 +60,11 @@ def object_view(model: type[Model]) -> Callable[[View], View]:
         return view
 
     return decorator
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user behind a view guarded by ``capability_required``."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("sign-in required")
+    return user

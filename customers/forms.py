@@ -78,6 +78,10 @@ class VersionedForm(forms.ModelForm):
     def changes(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}
 
+    def expected_version(self) -> int:
+        """The version the user started editing from (0 if the form lost it: always a conflict)."""
+        return self.cleaned_data.get("version") or 0
+
 
 class ContactForm(VersionedForm):
     tags = forms.CharField(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 
-from crm.access import capability_required, get_object_for_user, object_view
+from crm.access import acting_user, capability_required, get_object_for_user, object_view
 from crm.roles import Capability
 from crm.timeline import timeline_page
 from customers import selectors, services
@@ -96,44 +96,55 @@ def _save_form(request: HttpRequest, form: VersionedForm, save: Callable[[], Mod
     return record
 
 
+def _form_page(
+    request: HttpRequest,
+    form: VersionedForm,
+    save: Callable[[], Model],
+    *,
+    success: str,
+    detail_route: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The create/edit page pattern: on a valid POST save and go to the record, else (re)show the form."""
+    if request.method == "POST" and form.is_valid():
+        record = _save_form(request, form, save, success)
+        if record is not None:
+            return redirect(detail_route, record.pk)
+    return render(request, template, {"form": form, **(context or {})})
+
+
 @capability_required(Capability.CUSTOMERS_EDIT)
 def contact_create(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
-    form = ContactForm(request.POST or None, tenant=tenant, initial={"owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
-        contact = _save_form(
-            request,
-            form,
-            lambda: services.contact_create(tenant=tenant, data=form.changes(), by=request.user),  # type: ignore[arg-type]
-            _("Contact created."),
-        )
-        if contact is not None:
-            return redirect("customers:contact-detail", contact.pk)
-    return render(request, "customers/contact_form.html", {"form": form})
+    tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
+    form = ContactForm(request.POST or None, tenant=tenant, initial={"owner": user.pk})
+    return _form_page(
+        request,
+        form,
+        lambda: services.contact_create(tenant=tenant, data=form.changes(), by=user),
+        success=_("Contact created."),
+        detail_route="customers:contact-detail",
+        template="customers/contact_form.html",
+    )
 
 
 @object_view(Contact)
 @capability_required(Capability.CUSTOMERS_EDIT)
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     contact = get_object_for_user(selectors.contacts_for_detail(), pk)
     form = ContactForm(request.POST or None, instance=contact, tenant=tenant)
-    if request.method == "POST" and form.is_valid():
-        saved = _save_form(
-            request,
-            form,
-            lambda: services.contact_update(
-                tenant=tenant,
-                contact=contact,
-                data=form.changes(),
-                expected_version=form.cleaned_data["version"] or 0,
-                by=request.user,  # type: ignore[arg-type]
-            ),
-            _("Contact saved."),
-        )
-        if saved is not None:
-            return redirect("customers:contact-detail", contact.pk)
-    return render(request, "customers/contact_form.html", {"form": form, "contact": contact})
+    return _form_page(
+        request,
+        form,
+        lambda: services.contact_update(
+            tenant=tenant, contact=contact, data=form.changes(), expected_version=form.expected_version(), by=user
+        ),
+        success=_("Contact saved."),
+        detail_route="customers:contact-detail",
+        template="customers/contact_form.html",
+        context={"contact": contact},
+    )
 
 
 @object_view(Contact)
@@ -169,42 +180,35 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.CUSTOMERS_EDIT)
 def account_create(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
-    form = AccountForm(request.POST or None, tenant=tenant, initial={"owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
-        account = _save_form(
-            request,
-            form,
-            lambda: services.account_create(tenant=tenant, data=form.changes(), by=request.user),  # type: ignore[arg-type]
-            _("Account created."),
-        )
-        if account is not None:
-            return redirect("customers:account-detail", account.pk)
-    return render(request, "customers/account_form.html", {"form": form})
+    tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
+    form = AccountForm(request.POST or None, tenant=tenant, initial={"owner": user.pk})
+    return _form_page(
+        request,
+        form,
+        lambda: services.account_create(tenant=tenant, data=form.changes(), by=user),
+        success=_("Account created."),
+        detail_route="customers:account-detail",
+        template="customers/account_form.html",
+    )
 
 
 @object_view(Account)
 @capability_required(Capability.CUSTOMERS_EDIT)
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     account = get_object_for_user(selectors.accounts_for_detail(), pk)
     form = AccountForm(request.POST or None, instance=account, tenant=tenant)
-    if request.method == "POST" and form.is_valid():
-        saved = _save_form(
-            request,
-            form,
-            lambda: services.account_update(
-                tenant=tenant,
-                account=account,
-                data=form.changes(),
-                expected_version=form.cleaned_data["version"] or 0,
-                by=request.user,  # type: ignore[arg-type]
-            ),
-            _("Account saved."),
-        )
-        if saved is not None:
-            return redirect("customers:account-detail", account.pk)
-    return render(request, "customers/account_form.html", {"form": form, "account": account})
+    return _form_page(
+        request,
+        form,
+        lambda: services.account_update(
+            tenant=tenant, account=account, data=form.changes(), expected_version=form.expected_version(), by=user
+        ),
+        success=_("Account saved."),
+        detail_route="customers:account-detail",
+        template="customers/account_form.html",
+        context={"account": account},
+    )
 
 
 @object_view(Account)
