@@ -177,3 +177,7 @@ def weighted_forecast(*, today: date | None = None) -> Forecast:
     totals = [sum((row.amounts[index] for row in rows), Decimal("0")) for index in range(later + 1)]
     columns = [_("Overdue"), *(month.strftime("%Y-%m") for month in months), _("Later or no date")]
     return Forecast(columns=columns, rows=rows, totals=totals)
+
+
+def deals_for_api() -> QuerySet[Deal]:
+    return Deal.objects.select_related("stage", "pipeline")

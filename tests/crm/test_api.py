@@ -9,7 +9,7 @@ from crm.api import TenantScopedViewSet
 from crm.roles import Capability
 from customers import selectors
 from tests.conftest import client_for
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, DealFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -60,3 +60,12 @@ def test_an_api_view_cannot_replace_the_scoped_queryset():
 
             def get_queryset(self):  # pragma: no cover - the class must not even be created
                 raise AssertionError
+
+
+@pytest.mark.django_db
+def test_the_deal_api_lists_this_tenants_deals_with_their_stage(alice_client, tenant_a, tenant_b):
+    ours = DealFactory(tenant=tenant_a, name="Initech renewal")
+    DealFactory(tenant=tenant_b, name="Globex expansion")
+    rows = alice_client.get("/api/v1/deals/").json()["results"]
+    assert [row["name"] for row in rows] == ["Initech renewal"]
+    assert rows[0]["stage_name"] == ours.stage.name and rows[0]["win_probability"] == ours.stage.win_probability
