@@ -117,10 +117,7 @@ def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "")
         "owner__full_name",
         "owner__email",
     )
-    if query:
-        contacts = contacts.filter(contact_search_filter(query, region=_tenant_region()))
-    if stage in LifecycleStage.values:
-        contacts = contacts.filter(lifecycle_stage=stage)
+    contacts = contacts.filter(_contact_list_filter(query=query, stage=stage))
     after = _decode_cursor(cursor, 3)
     if after:
         contacts = contacts.filter(_row_after(("last_name", "first_name", "id"), after))
@@ -129,6 +126,25 @@ def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "")
     rows = rows[:PAGE_SIZE]
     next_cursor = _encode_cursor([rows[-1].last_name, rows[-1].first_name, rows[-1].id]) if has_more else None
     return Page(rows=rows, next_cursor=next_cursor)
+
+
+def _contact_list_filter(*, query: str, stage: str) -> Q:
+    """The contact list's filters, shared by the page and its export."""
+    condition = Q()
+    if query:
+        condition &= contact_search_filter(query, region=_tenant_region())
+    if stage in LifecycleStage.values:
+        condition &= Q(lifecycle_stage=stage)
+    return condition
+
+
+def contacts_for_export(*, query: str = "", stage: str = "", fields: list[str]) -> QuerySet[Any]:
+    """The contact list as filtered, in list order, as tuples of ``fields``."""
+    return (
+        Contact.objects.filter(_contact_list_filter(query=query, stage=stage))
+        .order_by("last_name", "first_name", "id")
+        .values_list(*fields)
+    )
 
 
 def account_page(*, cursor: str | None = None, query: str = "") -> Page:
