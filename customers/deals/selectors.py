@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import BooleanField, Case, Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,3 +181,11 @@ def weighted_forecast(*, today: date | None = None) -> Forecast:
 
 def deals_for_api() -> QuerySet[Deal]:
     return Deal.objects.select_related("stage", "pipeline")
+
+
+def pipelines_with_stages() -> list[Pipeline]:
+    return list(
+        Pipeline.objects.prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position"))).order_by(
+            "position", "id"
+        )
+    )

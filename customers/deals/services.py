@@ -127,3 +127,28 @@ def _save_if_unchanged(deal: Deal, changes: dict[str, Any], expected_version: in
     )
     if not updated:
         raise ConcurrentEditError(Deal.objects.select_related("updated_by").get(pk=deal.pk))
+
+
+@transaction.atomic
+def pipeline_save(*, tenant: Tenant, form: Any, stages: Any) -> Pipeline:
+    """Save a pipeline and its stages in the order they were listed (forms already validated)."""
+    pipeline = form.save(commit=False)
+    pipeline.tenant = tenant
+    if pipeline.pk is None:
+        pipeline.position = Pipeline.objects.count()
+    pipeline.save()
+    stages.instance = pipeline
+    position = 0
+    for stage_form in stages.forms:
+        data = stage_form.cleaned_data
+        if not data:
+            continue
+        if data.get("DELETE"):
+            if stage_form.instance.pk:
+                stage_form.instance.delete()
+            continue
+        stage = stage_form.save(commit=False)
+        stage.tenant, stage.pipeline, stage.position = tenant, pipeline, position
+        stage.save()
+        position += 1
+    return pipeline

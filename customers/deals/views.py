@@ -16,6 +16,8 @@ from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
 from customers.deals import selectors, services
 from customers.deals.forms import DealForm, MoveForm
+from customers.deals.pipeline_forms import PipelineForm, stage_formset
+from customers.deals.services import pipeline_ensure_default
 from customers.models import Deal, Pipeline
 from customers.services import ConcurrentEditError
 from customers.views import _save_form
@@ -199,3 +201,31 @@ def forecast(request: HttpRequest) -> HttpResponse:
 def contact_options(request: HttpRequest) -> HttpResponse:
     contacts = selectors.contact_options(request.GET.get("lookup", "").strip())
     return render(request, "customers/deals/_contact_options.html", {"contacts": contacts})
+
+
+@capability_required(Capability.TENANT_CONFIGURE)
+def pipeline_list(request: HttpRequest) -> HttpResponse:
+    pipeline_ensure_default(tenant=request.tenant)  # type: ignore[attr-defined]
+    return render(request, "customers/deals/pipeline_list.html", {"pipelines": selectors.pipelines_with_stages()})
+
+
+@capability_required(Capability.TENANT_CONFIGURE)
+def pipeline_create(request: HttpRequest) -> HttpResponse:
+    return _pipeline_page(request, Pipeline())
+
+
+@object_view(Pipeline)
+@capability_required(Capability.TENANT_CONFIGURE)
+def pipeline_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pipeline_page(request, get_object_for_user(Pipeline.objects.all(), pk))
+
+
+def _pipeline_page(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = PipelineForm(data, instance=pipeline)
+    stages = stage_formset(data, pipeline=pipeline)
+    if data is not None and form.is_valid() and stages.is_valid():
+        services.pipeline_save(tenant=request.tenant, form=form, stages=stages)  # type: ignore[attr-defined]
+        messages.success(request, _("Pipeline “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
+        return redirect("deals:pipeline-list")
+    return render(request, "customers/deals/pipeline_form.html", {"form": form, "stages": stages, "pipeline": pipeline})

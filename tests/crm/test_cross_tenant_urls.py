@@ -15,14 +15,15 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from customers.models import Account, Contact, Deal, Order
-from tests.factories import AccountFactory, ContactFactory, DealFactory, OrderFactory
+from customers.models import Account, Contact, Deal, Order, Pipeline
+from tests.factories import AccountFactory, ContactFactory, DealFactory, OrderFactory, PipelineFactory
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
     Account: AccountFactory,
     Order: OrderFactory,
     Deal: DealFactory,
+    Pipeline: PipelineFactory,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 
