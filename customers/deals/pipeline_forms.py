@@ -21,7 +21,11 @@ class StageForm(forms.ModelForm):
     class Meta:
         model = Stage
         fields = ["name", "win_probability", "kind"]
-        widgets = {"win_probability": forms.NumberInput(attrs={"min": 0, "max": 100})}
+        widgets = {
+            "name": forms.TextInput(attrs={"class": "form-control"}),
+            "win_probability": forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 100}),
+            "kind": forms.Select(attrs={"class": "form-select"}),
+        }
 
 
 class BaseStageFormSet(BaseInlineFormSet):
@@ -47,6 +51,7 @@ StageFormSet = inlineformset_factory(
     formset=BaseStageFormSet,
     extra=2,
     can_delete=True,
+    can_order=True,
     min_num=3,
     validate_min=True,
 )

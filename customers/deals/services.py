@@ -139,7 +139,12 @@ def pipeline_save(*, tenant: Tenant, form: Any, stages: Any) -> Pipeline:
     pipeline.save()
     stages.instance = pipeline
     position = 0
-    for stage_form in stages.forms:
+    # The "Order" column decides the board order; rows without one keep their place at the end.
+    ordered = sorted(
+        enumerate(stages.forms),
+        key=lambda item: (item[1].cleaned_data.get("ORDER") is None, item[1].cleaned_data.get("ORDER") or 0, item[0]),
+    )
+    for _index, stage_form in ordered:
         data = stage_form.cleaned_data
         if not data:
             continue

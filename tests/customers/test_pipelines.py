@@ -71,3 +71,14 @@ def test_a_stage_with_deals_cannot_be_removed(alice_client, tenant_a):
 def test_only_admins_configure_pipelines(bob_client, tenant_a):
     assert bob_client.get("/deals/pipelines/").status_code == 403
     assert bob_client.post("/deals/pipelines/new/", {"name": "X", **formset(PARTNER_STAGES)}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_order_column_reorders_the_stages(alice_client, tenant_a):
+    rows = [{**row, "ORDER": order} for row, order in zip(PARTNER_STAGES, [2, 1, 3, 4], strict=True)]
+    alice_client.post("/deals/pipelines/new/", {"name": "Partners", **formset(rows)})
+    with tenant_context(tenant_a.id):
+        names = list(
+            Stage.objects.filter(pipeline__name="Partners").order_by("position").values_list("name", flat=True)
+        )
+    assert names == ["Certified", "Signed up", "Active", "Dropped"]
