@@ -57,3 +57,15 @@ def test_show_older_pages_through_every_entry_once(alice_client, tenant_a):
 def test_an_empty_timeline_says_so(alice_client, tenant_a):
     contact = ContactFactory(tenant=tenant_a)
     assert "Nothing has happened yet" in alice_client.get(f"/customers/contacts/{contact.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_moving_a_deal_shows_on_its_contacts_timeline(alice_client, tenant_a):
+    from tests.factories import DealFactory, StageFactory
+
+    contact = ContactFactory(tenant=tenant_a)
+    deal = DealFactory(tenant=tenant_a, contact=contact, name="Initech renewal")
+    target = StageFactory(tenant=tenant_a, pipeline=deal.pipeline, name="Proposal", position=5)
+    alice_client.post(f"/deals/{deal.pk}/move/", {"stage": target.pk, "version": deal.version})
+    page = alice_client.get(f"/customers/contacts/{contact.pk}/").content.decode()
+    assert f"Deal Initech renewal moved from {deal.stage.name} to Proposal" in titles(page)
