@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.models import Membership
 from crm.roles import Role
+from crm.tenancy.context import own_records_only_for
 from customers import selectors as customer_selectors
 from interactions import selectors as interaction_selectors
 
@@ -21,7 +22,8 @@ CACHE_SECONDS = 300
 
 
 def _tenant_figures(tenant_id: int) -> dict[str, Any]:
-    key = f"dashboard:tenant:{tenant_id}"
+    # Someone limited to their own records gets their own figures, cached apart.
+    key = f"dashboard:tenant:{tenant_id}:own:{own_records_only_for()}"
     figures = cache.get(key)
     if figures is None:
         figures = {

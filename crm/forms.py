@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TIME_ZONE_CHOICES, User
+from crm.roles import Role, Visibility, visibility_for
 
 
 class SignupForm(forms.Form):
@@ -50,3 +51,16 @@ class ProfileForm(forms.ModelForm):
             "language": _("Leave empty to use the workspace's language."),
             "time_zone": _("Leave empty to use the workspace's time zone."),
         }
+
+
+class RecordVisibilityForm(forms.Form):
+    """Which records each role sees: all of them, or only those it owns (admins always see all)."""
+
+    def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for role, label in Role.choices:
+            if role == Role.ADMIN:
+                continue
+            self.fields[role] = forms.ChoiceField(
+                label=label, choices=Visibility.choices, initial=visibility_for(role, current)
+            )

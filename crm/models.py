@@ -36,6 +36,8 @@ class Tenant(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone], default="UTC")
     country = models.CharField(_("country (phone region)"), max_length=2, default="US")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    # Role -> "all" | "own" (crm.roles.Visibility); missing roles see all records.
+    record_visibility = models.JSONField(_("record visibility per role"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -59,3 +59,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
 def role_can(role: str, capability: str) -> bool:
     return capability in CAPABILITIES.get(role, frozenset())
+
+
+class Visibility(models.TextChoices):
+    ALL = "all", _("All records")
+    OWN = "own", _("Only records they own")
+
+
+def visibility_for(role: str, settings: dict[str, str]) -> str:
+    """A role's record visibility in a tenant; admins always see everything."""
+    if role == Role.ADMIN:
+        return Visibility.ALL
+    value = settings.get(role, Visibility.ALL)
+    return value if value in Visibility.values else Visibility.ALL

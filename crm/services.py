@@ -72,3 +72,10 @@ def user_update_profile(*, user: User, full_name: str, language: str, time_zone:
     user.full_name, user.language, user.time_zone = full_name.strip(), language, time_zone
     user.save(update_fields=["full_name", "language", "time_zone"])
     return user
+
+
+@transaction.atomic
+def tenant_set_record_visibility(*, tenant: Tenant, scopes: dict[str, str], by: User) -> Tenant:
+    tenant.record_visibility = {role: scope for role, scope in scopes.items() if role in Role.values}
+    tenant.save(update_fields=["record_visibility"])
+    return tenant

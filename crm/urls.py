@@ -23,6 +23,7 @@ urlpatterns = [
     path("auth/", include(auth_patterns)),
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("workspace/visibility/", views.record_visibility, name="record-visibility"),
     path("workspace/switch/", views.switch_workspace, name="switch-workspace"),
     path("search/", views.search, name="search"),
     path("healthz/", views.healthz, name="healthz"),

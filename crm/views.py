@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.access import capability_required
 from crm.dashboard import dashboard_for
-from crm.forms import ProfileForm, SignupForm
+from crm.forms import ProfileForm, RecordVisibilityForm, SignupForm
 from crm.roles import Capability
 from crm.selectors import membership_for_user
-from crm.services import tenant_signup, user_update_profile
+from crm.services import tenant_set_record_visibility, tenant_signup, user_update_profile
 from crm.tenancy.middleware import ACTIVE_TENANT_SESSION_KEY
 from customers.selectors import global_search
 
@@ -37,6 +37,17 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
     request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
     messages.success(request, _("Switched to %(name)s.") % {"name": membership.tenant.name})
     return redirect("dashboard")
+
+
+@capability_required(Capability.TENANT_CONFIGURE)
+def record_visibility(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = RecordVisibilityForm(request.POST or None, current=tenant.record_visibility)
+    if request.method == "POST" and form.is_valid():
+        tenant_set_record_visibility(tenant=tenant, scopes=form.cleaned_data, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Record visibility saved."))
+        return redirect("record-visibility")
+    return render(request, "crm/record_visibility.html", {"form": form})
 
 
 @login_required

@@ -54,6 +54,8 @@ class EditTracked(models.Model):
 
 
 class Account(TenantModel, EditTracked):
+    VISIBILITY_OWNER_FIELD = "owner"  # record visibility "own" filters on it (crm/tenancy/models.py)
+
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
@@ -101,6 +103,8 @@ class Account(TenantModel, EditTracked):
 
 
 class Contact(TenantModel, EditTracked):
+    VISIBILITY_OWNER_FIELD = "owner"  # record visibility "own" filters on it (crm/tenancy/models.py)
+
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -197,6 +201,8 @@ class OrderStatus(models.TextChoices):
 class Order(TenantModel):
     """A purchase: the history that customer value and churn are learned from."""
 
+    VISIBILITY_OWNER_FIELD = "contact__owner"  # seen with the record it belongs to
+
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="orders"
     )
@@ -291,6 +297,8 @@ class Stage(TenantModel):
 class Deal(TenantModel, EditTracked):
     """An opportunity. Its stage always belongs to its pipeline (customers/deals/services.py)."""
 
+    VISIBILITY_OWNER_FIELD = "owner"  # record visibility "own" filters on it (crm/tenancy/models.py)
+
     name = models.CharField(_("name"), max_length=200)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, db_index=False, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, db_index=False, related_name="deals")
@@ -329,6 +337,8 @@ class Deal(TenantModel, EditTracked):
 
 class DealStageChange(TenantModel):
     """One move of a deal between stages; ``from_stage`` is empty when the deal was created."""
+
+    VISIBILITY_OWNER_FIELD = "deal__owner"  # seen with the record it belongs to
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, db_index=False, related_name="stage_changes")
     from_stage = models.ForeignKey(

@@ -27,6 +27,8 @@ class Direction(models.TextChoices):
 
 
 class Interaction(TenantModel):
+    VISIBILITY_OWNER_FIELD = "contact__owner"  # seen with the contact it belongs to
+
     kind = models.CharField(_("type"), max_length=20, choices=InteractionKind.choices)
     direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices, default=Direction.OUTBOUND)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)

@@ -45,3 +45,22 @@ def tenant_context(tenant_id: int | None) -> Iterator[None]:
         yield
     finally:
         _current_tenant_id.reset(token)
+
+
+# Record visibility (issue 3): the signed-in user's scope, set by the middleware next to the
+# tenant. None means "all records", which is also what tasks and commands get.
+_own_records_of: ContextVar[int | None] = ContextVar("own_records_of", default=None)
+
+
+def own_records_only_for() -> int | None:
+    """The user id whose records alone are visible, or None when every record is."""
+    return _own_records_of.get()
+
+
+@contextmanager
+def visibility_context(own_records_of: int | None) -> Iterator[None]:
+    token = _own_records_of.set(own_records_of)
+    try:
+        yield
+    finally:
+        _own_records_of.reset(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from crm.tenancy.context import current_tenant_id, require_tenant_id
+from crm.tenancy.context import current_tenant_id, own_records_only_for, require_tenant_id
 
 
 class TenantQuerySet(models.QuerySet):
@@ -15,7 +15,14 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
     """Default manager: only the current tenant's rows, and an error when there is no tenant."""
 
     def get_queryset(self) -> TenantQuerySet:
-        return super().get_queryset().filter(tenant_id=require_tenant_id())
+        queryset = super().get_queryset().filter(tenant_id=require_tenant_id())
+        # Owned records (contacts, accounts, deals) obey the role's record visibility here, so
+        # lists, search, exports, the API, the board and detail pages cannot disagree.
+        owner_field = getattr(self.model, "VISIBILITY_OWNER_FIELD", None)
+        user_id = own_records_only_for()
+        if owner_field and user_id is not None:
+            queryset = queryset.filter(**{owner_field: user_id})
+        return queryset
 
 
 class UnscopedTenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
