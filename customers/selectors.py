@@ -104,9 +104,14 @@ def account_search_filter(text: str) -> Q:
     return _starts_with(F("name_key"), " ".join(words)) if words else Q()
 
 
-def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "") -> Page:
-    """Contacts sorted by name, keyset-paginated on (last_name, first_name, id)."""
-    contacts = Contact.objects.select_related("account", "owner").only(
+def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "", base: Any = None) -> Page:
+    """Contacts sorted by name, keyset-paginated on (last_name, first_name, id).
+
+    ``base`` is an already filtered contact queryset (customers/filters.py); without it the
+    simple ``query`` and ``stage`` filters apply.
+    """
+    contacts = base if base is not None else Contact.objects.filter(_contact_list_filter(query=query, stage=stage))
+    contacts = contacts.select_related("account", "owner").only(
         "first_name",
         "last_name",
         "email",
@@ -117,7 +122,6 @@ def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "")
         "owner__full_name",
         "owner__email",
     )
-    contacts = contacts.filter(_contact_list_filter(query=query, stage=stage))
     after = _decode_cursor(cursor, 3)
     if after:
         contacts = contacts.filter(_row_after(("last_name", "first_name", "id"), after))
@@ -138,13 +142,9 @@ def _contact_list_filter(*, query: str, stage: str) -> Q:
     return condition
 
 
-def contacts_for_export(*, query: str = "", stage: str = "", fields: list[str]) -> QuerySet[Any]:
-    """The contact list as filtered, in list order, as tuples of ``fields``."""
-    return (
-        Contact.objects.filter(_contact_list_filter(query=query, stage=stage))
-        .order_by("last_name", "first_name", "id")
-        .values_list(*fields)
-    )
+def contacts_for_export(*, base: QuerySet[Contact], fields: list[str]) -> QuerySet[Any]:
+    """The contact list as filtered (``base``), in list order, as tuples of ``fields``."""
+    return base.order_by("last_name", "first_name", "id").values_list(*fields)
 
 
 def account_page(*, cursor: str | None = None, query: str = "") -> Page:

@@ -22,17 +22,27 @@ from crm.tenancy.context import tenant_context
 from crm.timeline import timeline_page
 from customers import exports, selectors, services
 from customers.deals.selectors import open_deals_for
+from customers.filters import ContactFilter
 from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
-from customers.models import Account, Contact, LifecycleStage, Order
+from customers.models import Account, Contact, Order
 from customers.services import ConcurrentEditError
+
+
+def _contact_filters(request: HttpRequest) -> ContactFilter:
+    params = request.GET.copy()
+    for name in ("after", "format"):
+        params.pop(name, None)
+    return ContactFilter(params, tenant=request.tenant, user=acting_user(request))  # type: ignore[attr-defined]
 
 
 @capability_required(Capability.CUSTOMERS_VIEW)
 def contact_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    stage = request.GET.get("stage", "")
-    page = selectors.contact_page(cursor=request.GET.get("after"), query=query, stage=stage)
-    context = {"page": page, "query": query, "stage": stage, "stages": LifecycleStage.choices}
+    filters = _contact_filters(request)
+    base = filters.qs if filters.is_valid() else Contact.objects.none()
+    page = selectors.contact_page(cursor=request.GET.get("after"), base=base)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {"page": page, "filters": filters, "params": params.urlencode(), "query": request.GET.get("q", "")}
     template = "customers/contact_list.html#rows" if request.htmx else "customers/contact_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -334,8 +344,9 @@ def account_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required(Capability.CUSTOMERS_EXPORT)
 def contact_export(request: HttpRequest) -> HttpResponseBase:
     """The contact list as filtered: CSV streamed at any size, XLSX up to XLSX_MAX_ROWS."""
-    query, stage = request.GET.get("q", "").strip(), request.GET.get("stage", "")
-    rows = selectors.contacts_for_export(query=query, stage=stage, fields=[f for f, _ in exports.CONTACT_COLUMNS])
+    filters = _contact_filters(request)
+    base = filters.qs if filters.is_valid() else Contact.objects.none()
+    rows = selectors.contacts_for_export(base=base, fields=[f for f, _ in exports.CONTACT_COLUMNS])
     stamp = timezone.localdate().isoformat()
     if request.GET.get("format") == "xlsx":
         if rows.count() > exports.XLSX_MAX_ROWS:

@@ -1,0 +1,52 @@
+"""Filtering the contact list (django-filter): owner, tag, consent; exports follow the filters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import ContactFactory, UserFactory
+
+
+def names_on(page: str) -> list[str]:
+    return re.findall(r'<a href="/customers/contacts/\d+/">([^<]+)</a>', page)
+
+
+@pytest.fixture
+def people(tenant_a, alice):
+    other = UserFactory(email="other@acme.example")
+    ContactFactory(tenant=tenant_a, first_name="Ann", last_name="Mine", owner=alice, tags=["vip"], email_consent=True)
+    ContactFactory(tenant=tenant_a, first_name="Bob", last_name="Unowned", owner=None, tags=["expo"])
+    ContactFactory(tenant=tenant_a, first_name="Cy", last_name="Others", owner=other, tags=["vip", "expo"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"owner": "me"}, ["Ann Mine"]),
+        ({"owner": "none"}, ["Bob Unowned"]),
+        ({"tag": "VIP"}, ["Ann Mine", "Cy Others"]),
+        ({"tag": "expo", "owner": "none"}, ["Bob Unowned"]),
+        ({"email_consent": "true"}, ["Ann Mine"]),
+        ({}, ["Ann Mine", "Cy Others", "Bob Unowned"]),
+    ],
+)
+def test_the_contact_list_filters(alice_client, people, params, expected):
+    assert names_on(alice_client.get("/customers/contacts/", params).content.decode()) == expected
+
+
+@pytest.mark.django_db
+def test_an_unknown_owner_is_reported_not_ignored(alice_client, people):
+    page = alice_client.get("/customers/contacts/", {"owner": "999999"}).content.decode()
+    assert names_on(page) == [] and "These filters are not valid" in page
+
+
+@pytest.mark.django_db
+def test_the_export_follows_the_filters_of_the_view(alice_client, people):
+    response = alice_client.get("/customers/contacts/export/", {"tag": "vip", "format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Mine" in text and "Others" in text and "Unowned" not in text
+    list_page = alice_client.get("/customers/contacts/", {"tag": "vip"}).content.decode()
+    assert "/customers/contacts/export/?tag=vip&format=csv" in list_page
