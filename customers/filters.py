@@ -10,13 +10,30 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Tenant, User
 from customers.forms import tenant_members
-from customers.models import Contact, LifecycleStage
+from customers.models import Account, Contact, LifecycleStage
 
 ME = "me"
 NOBODY = "none"
 
 
-class ContactFilter(django_filters.FilterSet):
+class OwnerFilterMixin:
+    """An "owner" choice of me, nobody or any member of the tenant."""
+
+    user: User
+
+    def set_owner_choices(self, tenant: Tenant) -> None:
+        members = [(str(member.pk), str(member)) for member in tenant_members(tenant)]
+        self.filters["owner"].extra["choices"] = [(ME, _("Me")), (NOBODY, _("Nobody")), *members]  # type: ignore[attr-defined]
+
+    def filter_owner(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == ME:
+            return queryset.filter(owner=self.user)
+        if value == NOBODY:
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=int(value))
+
+
+class ContactFilter(OwnerFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     stage = django_filters.ChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices, label=_("Stage"))
     owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
@@ -31,20 +48,12 @@ class ContactFilter(django_filters.FilterSet):
     def __init__(self, data: Any, *, tenant: Tenant, user: User) -> None:
         super().__init__(data, queryset=Contact.objects.all())
         self.tenant, self.user = tenant, user
-        members = [(str(member.pk), str(member)) for member in tenant_members(tenant)]
-        self.filters["owner"].extra["choices"] = [(ME, _("Me")), (NOBODY, _("Nobody")), *members]
+        self.set_owner_choices(tenant)
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         from customers.selectors import contact_search_filter
 
         return queryset.filter(contact_search_filter(value, region=self.tenant.country)) if value.strip() else queryset
-
-    def filter_owner(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
-        if value == ME:
-            return queryset.filter(owner=self.user)
-        if value == NOBODY:
-            return queryset.filter(owner__isnull=True)
-        return queryset.filter(owner_id=int(value))
 
     def filter_tag(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         tag = value.strip().lower()
@@ -53,3 +62,25 @@ class ContactFilter(django_filters.FilterSet):
     def active_params(self) -> str:
         """The query string of the filters in use, for "show more" links and exports."""
         return self.data.urlencode() if hasattr(self.data, "urlencode") else ""
+
+
+class AccountFilter(OwnerFilterMixin, django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
+    industry = django_filters.ChoiceFilter(field_name="industry", label=_("Industry"), choices=[])
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def __init__(self, data: Any, *, tenant: Tenant, user: User) -> None:
+        super().__init__(data, queryset=Account.objects.all())
+        self.tenant, self.user = tenant, user
+        self.set_owner_choices(tenant)
+        industries = Account.objects.exclude(industry="").values_list("industry", flat=True).distinct()
+        self.filters["industry"].extra["choices"] = [(name, name) for name in sorted(industries[:200])]
+
+    def filter_search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        from customers.selectors import account_search_filter
+
+        return queryset.filter(account_search_filter(value)) if value.strip() else queryset

@@ -147,9 +147,9 @@ def contacts_for_export(*, base: QuerySet[Contact], fields: list[str]) -> QueryS
     return base.order_by("last_name", "first_name", "id").values_list(*fields)
 
 
-def account_page(*, cursor: str | None = None, query: str = "") -> Page:
-    """Accounts sorted by name, keyset-paginated on (name, id)."""
-    accounts = Account.objects.select_related("owner")
+def account_page(*, cursor: str | None = None, query: str = "", base: Any = None) -> Page:
+    """Accounts sorted by name, keyset-paginated on (name, id); ``base`` is a filtered queryset."""
+    accounts = (base if base is not None else Account.objects.all()).select_related("owner")
     if query:
         accounts = accounts.filter(account_search_filter(query))
     after = _decode_cursor(cursor, 2)

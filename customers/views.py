@@ -22,7 +22,7 @@ from crm.tenancy.context import tenant_context
 from crm.timeline import timeline_page
 from customers import exports, selectors, services
 from customers.deals.selectors import open_deals_for
-from customers.filters import ContactFilter
+from customers.filters import AccountFilter, ContactFilter
 from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
 from customers.models import Account, Contact, Order
 from customers.services import ConcurrentEditError
@@ -64,10 +64,13 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.CUSTOMERS_VIEW)
 def account_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    page = selectors.account_page(cursor=request.GET.get("after"), query=query)
+    params = request.GET.copy()
+    params.pop("after", None)
+    filters = AccountFilter(params, tenant=request.tenant, user=acting_user(request))  # type: ignore[attr-defined]
+    base = filters.qs if filters.is_valid() else Account.objects.none()
+    page = selectors.account_page(cursor=request.GET.get("after"), base=base)
     template = "customers/account_list.html#rows" if request.htmx else "customers/account_list.html"  # type: ignore[attr-defined]
-    return render(request, template, {"page": page, "query": query})
+    return render(request, template, {"page": page, "filters": filters, "params": params.urlencode()})
 
 
 @object_view(Account)

@@ -50,3 +50,21 @@ def test_the_export_follows_the_filters_of_the_view(alice_client, people):
     assert "Mine" in text and "Others" in text and "Unowned" not in text
     list_page = alice_client.get("/customers/contacts/", {"tag": "vip"}).content.decode()
     assert "/customers/contacts/export/?tag=vip&format=csv" in list_page
+
+
+@pytest.mark.django_db
+def test_the_account_list_filters_by_industry_and_owner(alice_client, tenant_a, alice):
+    from tests.factories import AccountFactory
+
+    AccountFactory(tenant=tenant_a, name="Initech", industry="Software", owner=alice)
+    AccountFactory(tenant=tenant_a, name="Umbrella", industry="Pharma", owner=None)
+    AccountFactory(tenant=tenant_a, name="Vandelay", industry="Software", owner=None)
+
+    def names(params: dict) -> list[str]:
+        page = alice_client.get("/customers/accounts/", params).content.decode()
+        return re.findall(r'<a href="/customers/accounts/\d+/">([^<]+)</a>', page)
+
+    assert names({"industry": "Software"}) == ["Initech", "Vandelay"]
+    assert names({"industry": "Software", "owner": "none"}) == ["Vandelay"]
+    assert names({"owner": "me"}) == ["Initech"]
+    assert names({"industry": "Mining"}) == []  # not a known industry: reported, nothing listed
