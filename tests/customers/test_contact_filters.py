@@ -68,3 +68,10 @@ def test_the_account_list_filters_by_industry_and_owner(alice_client, tenant_a, 
     assert names({"industry": "Software", "owner": "none"}) == ["Vandelay"]
     assert names({"owner": "me"}) == ["Initech"]
     assert names({"industry": "Mining"}) == []  # not a known industry: reported, nothing listed
+
+
+@pytest.mark.django_db
+def test_the_chosen_filters_stay_selected(alice_client, people):
+    page = alice_client.get("/customers/contacts/", {"owner": "me", "stage": "lead", "tag": "vip"}).content.decode()
+    assert '<option value="me" selected>' in page and '<option value="lead" selected>' in page
+    assert 'name="tag" value="vip"' in page
