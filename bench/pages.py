@@ -62,13 +62,13 @@ from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from crm.cursors import encode_cursor  # noqa: E402
 from crm.models import Tenant, User  # noqa: E402
 from crm.services import tenant_create  # noqa: E402
 from crm.tenancy.context import tenant_context  # noqa: E402
 from customers.demo.generate import ACME, plan_tenant  # noqa: E402
 from customers.demo.load import TenantStaff, load_tenant  # noqa: E402
 from customers.demo.seed import PhaseTimer, seed_demo  # noqa: E402
-from customers.selectors import _encode_cursor  # noqa: E402
 
 Timer = Callable[[], float]
 
@@ -150,7 +150,7 @@ def run(requests: int) -> list[tuple[str, str, tuple[float, float], str, tuple[f
             "OFFSET %s LIMIT 1",
             [min(DEPTH, total - 1) - 1],
         )
-        deep_cursor = _encode_cursor(list(cursor.fetchone()))
+        deep_cursor = encode_cursor(list(cursor.fetchone()))
         cursor.execute("SELECT id FROM customers_contact TABLESAMPLE SYSTEM (1) LIMIT %s", [requests])
         contact_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT DISTINCT last_name FROM customers_contact TABLESAMPLE SYSTEM (1) LIMIT 200")

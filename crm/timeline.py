@@ -8,12 +8,12 @@ the sources; it knows nothing about interactions, orders, deals or tickets.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from crm.cursors import decode_cursor, encode_cursor
 
 TIMELINE_PAGE_SIZE = 25
 
@@ -71,15 +71,14 @@ def timeline_page(*, contact: Any = None, account: Any = None, cursor: str | Non
 
 
 def encode_position(position: TimelinePosition) -> str:
-    raw = json.dumps([position.at.isoformat(), position.source, position.key])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    return encode_cursor([position.at.isoformat(), position.source, position.key])
 
 
 def decode_position(cursor: str | None) -> TimelinePosition | None:
-    if not cursor:
+    values = decode_cursor(cursor, 3)
+    if values is None:
         return None
     try:
-        at, source, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return TimelinePosition(datetime.fromisoformat(at), str(source), int(key))
+        return TimelinePosition(datetime.fromisoformat(values[0]), str(values[1]), int(values[2]))
     except (ValueError, TypeError):
         return None  # a mangled cursor starts from the newest entries again

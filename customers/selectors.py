@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -16,6 +14,7 @@ from django.db.models.functions import Collate, TruncMonth
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
+from crm.cursors import decode_cursor, encode_cursor
 from crm.models import User
 from customers.models import Account, Contact, LifecycleStage, Order, OrderStatus
 
@@ -26,22 +25,6 @@ PAGE_SIZE = 50
 class Page:
     rows: list[Any]
     next_cursor: str | None
-
-
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, length: int) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(values, list) or len(values) != length:
-        return None
-    return values
 
 
 def _row_after(fields: tuple[str, ...], values: list[Any]) -> TupleGreaterThan:
@@ -104,14 +87,10 @@ def account_search_filter(text: str) -> Q:
     return _starts_with(F("name_key"), " ".join(words)) if words else Q()
 
 
-def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "", base: Any = None) -> Page:
-    """Contacts sorted by name, keyset-paginated on (last_name, first_name, id).
-
-    ``base`` is an already filtered contact queryset (customers/filters.py); without it the
-    simple ``query`` and ``stage`` filters apply.
-    """
-    contacts = base if base is not None else Contact.objects.filter(_contact_list_filter(query=query, stage=stage))
-    contacts = contacts.select_related("account", "owner").only(
+def contact_page(*, base: QuerySet[Contact], cursor: str | None = None) -> Page:
+    """Contacts of ``base`` (filtered by customers/filters.py) sorted by name, keyset-paginated
+    on (last_name, first_name, id)."""
+    contacts = base.select_related("account", "owner").only(
         "first_name",
         "last_name",
         "email",
@@ -122,24 +101,14 @@ def contact_page(*, cursor: str | None = None, query: str = "", stage: str = "",
         "owner__full_name",
         "owner__email",
     )
-    after = _decode_cursor(cursor, 3)
+    after = decode_cursor(cursor, 3)
     if after:
         contacts = contacts.filter(_row_after(("last_name", "first_name", "id"), after))
     rows = list(contacts.order_by("last_name", "first_name", "id")[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    next_cursor = _encode_cursor([rows[-1].last_name, rows[-1].first_name, rows[-1].id]) if has_more else None
+    next_cursor = encode_cursor([rows[-1].last_name, rows[-1].first_name, rows[-1].id]) if has_more else None
     return Page(rows=rows, next_cursor=next_cursor)
-
-
-def _contact_list_filter(*, query: str, stage: str) -> Q:
-    """The contact list's filters, shared by the page and its export."""
-    condition = Q()
-    if query:
-        condition &= contact_search_filter(query, region=_tenant_region())
-    if stage in LifecycleStage.values:
-        condition &= Q(lifecycle_stage=stage)
-    return condition
 
 
 def contacts_for_export(*, base: QuerySet[Contact], fields: list[str]) -> QuerySet[Any]:
@@ -147,18 +116,16 @@ def contacts_for_export(*, base: QuerySet[Contact], fields: list[str]) -> QueryS
     return base.order_by("last_name", "first_name", "id").values_list(*fields)
 
 
-def account_page(*, cursor: str | None = None, query: str = "", base: Any = None) -> Page:
-    """Accounts sorted by name, keyset-paginated on (name, id); ``base`` is a filtered queryset."""
-    accounts = (base if base is not None else Account.objects.all()).select_related("owner")
-    if query:
-        accounts = accounts.filter(account_search_filter(query))
-    after = _decode_cursor(cursor, 2)
+def account_page(*, base: QuerySet[Account], cursor: str | None = None) -> Page:
+    """Accounts of ``base`` (filtered by customers/filters.py) sorted by name, keyset-paginated on (name, id)."""
+    accounts = base.select_related("owner")
+    after = decode_cursor(cursor, 2)
     if after:
         accounts = accounts.filter(_row_after(("name", "id"), after))
     rows = list(accounts.order_by("name", "id")[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    next_cursor = _encode_cursor([rows[-1].name, rows[-1].id]) if has_more else None
+    next_cursor = encode_cursor([rows[-1].name, rows[-1].id]) if has_more else None
     return Page(rows=rows, next_cursor=next_cursor)
 
 

@@ -8,7 +8,6 @@ from django.db.models import Count
 from django.utils import timezone
 
 from crm.models import User
-from customers.models import Account, Contact
 from interactions.models import Direction, Interaction
 
 
@@ -16,17 +15,11 @@ def recent_interactions(
     *,
     limit: int = 8,
     logged_by: User | None = None,
-    contact: Contact | None = None,
-    account: Account | None = None,
     inbound_only: bool = False,
 ) -> list[Interaction]:
     interactions = Interaction.objects.select_related("contact", "logged_by")
     if logged_by is not None:
         interactions = interactions.filter(logged_by=logged_by)
-    if contact is not None:
-        interactions = interactions.filter(contact=contact)
-    if account is not None:
-        interactions = interactions.filter(account=account)
     if inbound_only:
         interactions = interactions.filter(direction=Direction.INBOUND)
     return list(interactions.order_by("-occurred_at", "-id")[:limit])
