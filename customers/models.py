@@ -316,6 +316,7 @@ class Deal(TenantModel, EditTracked):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     lost_reason = models.CharField(_("reason lost"), max_length=300, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -360,3 +361,46 @@ class DealStageChange(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.from_stage or '—'} → {self.to_stage}"
+
+
+class CustomFieldEntity(models.TextChoices):
+    CONTACT = "contact", _("Contacts")
+    ACCOUNT = "account", _("Accounts")
+    DEAL = "deal", _("Deals")
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    BOOLEAN = "boolean", _("Yes / no")
+    URL = "url", _("Web address")
+
+
+class CustomField(TenantModel):
+    """A field a tenant admin adds to contacts, accounts or deals. Values live in the record's
+    ``custom_fields`` JSON under ``key`` and are validated by customers/custom_fields.py on every write."""
+
+    entity = models.CharField(_("record type"), max_length=20, choices=CustomFieldEntity.choices)
+    key = models.SlugField(_("key"), max_length=50, allow_unicode=False)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
+    choices = ArrayField(models.CharField(max_length=100), default=list, blank=True, verbose_name=_("choices"))
+    required = models.BooleanField(_("required"), default=False)
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "entity", "position", "id"], name="customfield_tenant_entity_idx"),  # forms
+        ]
+        constraints = [
+            # The key names the value inside every record's JSON: one meaning per record type.
+            models.UniqueConstraint(fields=["tenant", "entity", "key"], name="customfield_tenant_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

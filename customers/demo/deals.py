@@ -69,7 +69,7 @@ WITH stages AS (
 )
 INSERT INTO customers_deal (
     tenant_id, name, pipeline_id, stage_id, amount, currency, expected_close_date, owner_id,
-    contact_id, account_id, closed_at, lost_reason, created_at, updated_at, version, updated_by_id)
+    contact_id, account_id, closed_at, lost_reason, created_at, updated_at, version, updated_by_id, custom_fields)
 SELECT %(tenant_id)s,
        a.name || ' ' || (%(topics)s::text[])[1 + (s.h / 13 %% array_length(%(topics)s::text[], 1))],
        %(pipeline_id)s, st.id, s.amount, %(currency)s,
@@ -82,7 +82,7 @@ SELECT %(tenant_id)s,
             THEN (%(reasons)s::text[])[1 + (s.h / 19 %% array_length(%(reasons)s::text[], 1))] ELSE '' END,
        %(now)s::timestamptz - make_interval(days => 30 + (s.h / 23 %% 90)::int),
        %(now)s::timestamptz - make_interval(days => (s.h / 29 %% 30)::int),
-       1, s.owner_id
+       1, s.owner_id, '{}'::jsonb
 FROM shaped s
 JOIN stages st ON st.position = s.stage_position
 JOIN customers_account a ON a.id = s.account_id
