@@ -391,6 +391,9 @@ class CustomField(TenantModel):
     required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Archived fields disappear from forms, pages and filters but keep their values (and their key),
+    # so archiving never rewrites a million rows and can be undone.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -33,6 +33,7 @@ class Migration(migrations.Migration):
                 ('required', models.BooleanField(default=False, verbose_name='required')),
                 ('help_text', models.CharField(blank=True, max_length=200, verbose_name='help text')),
                 ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
+                ('archived_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='archived at')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('tenant', models.ForeignKey(db_index=False, default=crm.tenancy.models._default_tenant_id, editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm.tenant')),
             ],
