@@ -3,12 +3,14 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from customers.api import AccountViewSet, ContactViewSet
+from customers.custom_fields.api import CustomFieldViewSet
 from customers.deals.api import DealViewSet
 
 router = DefaultRouter(use_regex_path=False)
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("deals", DealViewSet, basename="deal")
+router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

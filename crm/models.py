@@ -117,3 +117,9 @@ class Membership(models.Model):
 
     def can(self, capability: str) -> bool:
         return self.is_active and role_can(self.role, capability)
+
+
+# Tenant tables of the crm app live in their own modules; importing them here registers them.
+from crm.lists.models import BulkJob, BulkJobStatus, SavedView  # noqa: E402
+
+__all__ = ["BulkJob", "BulkJobStatus", "Membership", "SavedView", "Tenant", "User"]

@@ -21,6 +21,8 @@ from crm.services import tenant_set_record_visibility, tenant_signup, user_updat
 from crm.tenancy.middleware import ACTIVE_TENANT_SESSION_KEY
 from customers.selectors import global_search
 
+QUICK_SEARCH_LIMIT = 5  # per type, in the top bar's dropdown
+
 
 @capability_required(Capability.CUSTOMERS_VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -78,9 +80,12 @@ def signup(request: HttpRequest) -> HttpResponse:
 @require_GET
 @capability_required(Capability.CUSTOMERS_VIEW)
 def search(request: HttpRequest) -> HttpResponse:
+    """The results page, or (for the top bar's live search) the grouped dropdown of the first few."""
     query = request.GET.get("q", "").strip()
-    results = global_search(query) if query else None
-    return render(request, "crm/search.html", {"query": query, "results": results})
+    quick = bool(request.htmx) and request.htmx.target == "quick-search"  # type: ignore[attr-defined]
+    results = global_search(query, limit=QUICK_SEARCH_LIMIT if quick else 10) if query else None
+    template = "crm/search.html#quick" if quick else "crm/search.html"
+    return render(request, template, {"query": query, "results": results})
 
 
 @require_GET

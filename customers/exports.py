@@ -18,6 +18,9 @@ from typing import Any
 from django.utils import timezone
 from openpyxl import Workbook
 
+from customers.custom_fields.values import export_value
+from customers.models import CustomField
+
 XLSX_MAX_ROWS = 100_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONTACT_COLUMNS = [
@@ -49,12 +52,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def csv_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+def with_custom_fields(rows: Iterable[tuple[Any, ...]], fields: list[CustomField]) -> Iterator[tuple[Any, ...]]:
+    """Rows whose last value is the ``custom_fields`` JSON, with that JSON spread into one value per field."""
+    for row in rows:
+        values = row[-1] or {}
+        yield (*row[:-1], *(export_value(field, values.get(field.key)) for field in fields))
+
+
+def contact_header(fields: list[CustomField]) -> list[str]:
+    return [label for _, label in CONTACT_COLUMNS] + [field.label for field in fields]
+
+
+def csv_chunks(rows: Iterable[tuple[Any, ...]], header: list[str]) -> Iterator[str]:
     """The header and rows as CSV text, a few hundred rows per chunk (UTF-8 BOM for Excel)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow([label for _, label in CONTACT_COLUMNS])
+    writer.writerow(header)
     for count, row in enumerate(rows, start=1):
         writer.writerow([_text(neutralise(value)) for value in row])
         if count % 500 == 0:
@@ -64,11 +78,11 @@ def csv_chunks(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def xlsx_file(rows: Iterable[tuple[Any, ...]]) -> tempfile.SpooledTemporaryFile[bytes]:
+def xlsx_file(rows: Iterable[tuple[Any, ...]], header: list[str]) -> tempfile.SpooledTemporaryFile[bytes]:
     """A write-only workbook of the rows, in a temporary file ready to be streamed."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Contacts")
-    sheet.append([label for _, label in CONTACT_COLUMNS])
+    sheet.append(header)
     for row in rows:
         sheet.append([neutralise(value) for value in row])
     output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it

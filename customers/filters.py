@@ -9,8 +9,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Tenant, User
+from customers.custom_fields.filters import CustomFieldFilterMixin
 from customers.forms import tenant_members
-from customers.models import Account, Contact, LifecycleStage
+from customers.models import Account, Contact, CustomFieldEntity, LifecycleStage
 
 ME = "me"
 NOBODY = "none"
@@ -33,7 +34,7 @@ class OwnerFilterMixin:
         return queryset.filter(owner_id=int(value))
 
 
-class ContactFilter(OwnerFilterMixin, django_filters.FilterSet):
+class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     stage = django_filters.ChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices, label=_("Stage"))
     owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
@@ -49,6 +50,7 @@ class ContactFilter(OwnerFilterMixin, django_filters.FilterSet):
         super().__init__(data, queryset=Contact.objects.all())
         self.tenant, self.user = tenant, user
         self.set_owner_choices(tenant)
+        self.add_custom_field_filters(CustomFieldEntity.CONTACT)
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         from customers.selectors import contact_search_filter
@@ -64,7 +66,7 @@ class ContactFilter(OwnerFilterMixin, django_filters.FilterSet):
         return self.data.urlencode() if hasattr(self.data, "urlencode") else ""
 
 
-class AccountFilter(OwnerFilterMixin, django_filters.FilterSet):
+class AccountFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
     industry = django_filters.ChoiceFilter(field_name="industry", label=_("Industry"), choices=[])
@@ -77,6 +79,7 @@ class AccountFilter(OwnerFilterMixin, django_filters.FilterSet):
         super().__init__(data, queryset=Account.objects.all())
         self.tenant, self.user = tenant, user
         self.set_owner_choices(tenant)
+        self.add_custom_field_filters(CustomFieldEntity.ACCOUNT)
         industries = Account.objects.exclude(industry="").values_list("industry", flat=True).distinct()
         self.filters["industry"].extra["choices"] = [(name, name) for name in sorted(industries[:200])]
 

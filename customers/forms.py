@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Tenant, User
 from crm.tenancy.models import TenantModel
-from customers.models import Account, Contact, Order
+from customers.custom_fields.forms import CustomFieldsFormMixin
+from customers.models import Account, Contact, CustomFieldEntity, Order
 from customers.normalize import normalize_email, normalize_phone, normalize_tags
 
 
@@ -83,7 +84,8 @@ class VersionedForm(forms.ModelForm):
         return self.cleaned_data.get("version") or 0
 
 
-class ContactForm(VersionedForm):
+class ContactForm(CustomFieldsFormMixin, VersionedForm):
+    custom_entity = CustomFieldEntity.CONTACT
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas, e.g. vip, trade show 2026.")
     )
@@ -130,7 +132,9 @@ class ContactForm(VersionedForm):
         return cleaned
 
 
-class AccountForm(VersionedForm):
+class AccountForm(CustomFieldsFormMixin, VersionedForm):
+    custom_entity = CustomFieldEntity.ACCOUNT
+
     class Meta:
         model = Account
         fields = [

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import TenantModel
+from customers.sort_keys import close_date_or_never, employees_or_none, lifecycle_rank
 
 
 class LifecycleStage(models.TextChoices):
@@ -86,6 +87,9 @@ class Account(TenantModel, EditTracked):
             models.Index(fields=["tenant", "name", "id"], name="account_tenant_name_idx"),  # sorted list
             models.Index(fields=["tenant", "name_key"], name="account_name_prefix_idx"),  # search by prefix
             models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),  # my accounts
+            # List sorts (customers/sorts.py): each read forwards or backwards from the cursor.
+            models.Index(fields=["tenant", "created_at", "id"], name="account_created_sort_idx"),  # newest
+            models.Index(F("tenant"), employees_or_none(), F("id"), name="account_employees_sort_idx"),  # most staff
             # Leads with the foreign key: PostgreSQL's key checks on delete query by parent_id alone.
             models.Index(fields=["parent"], name="account_parent_fk_idx"),  # hierarchy
         ]
@@ -168,6 +172,13 @@ class Contact(TenantModel, EditTracked):
             models.Index(fields=["account"], name="contact_account_fk_idx"),  # account page, key checks
             models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx"),  # my contacts
             models.Index(fields=["tenant", "lifecycle_stage"], name="contact_tenant_stage_idx"),
+            # List sorts (customers/sorts.py; name A to Z and Z to A use contact_tenant_name_idx): each read
+            # forwards or backwards from the cursor, so no sort sees more than a page of rows.
+            models.Index(fields=["tenant", "created_at", "id"], name="contact_created_sort_idx"),  # newest, oldest
+            models.Index(fields=["tenant", "updated_at", "id"], name="contact_updated_sort_idx"),  # recently updated
+            models.Index(
+                F("tenant"), lifecycle_rank(), F("last_name"), F("first_name"), F("id"), name="contact_stage_sort_idx"
+            ),  # lifecycle stage in funnel order, then name
         ]
         constraints = [
             models.UniqueConstraint(
@@ -319,6 +330,9 @@ class Deal(TenantModel, EditTracked):
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    name_key = models.GeneratedField(  # lower-case, byte order: prefix search (customers/selectors.py)
+        expression=Lower("name"), output_field=models.CharField(max_length=200, db_collation="C"), db_persist=True
+    )
 
     class Meta:
         indexes = [
@@ -330,6 +344,12 @@ class Deal(TenantModel, EditTracked):
             models.Index(fields=["account"], name="deal_account_fk_idx"),
             models.Index(fields=["tenant", "expected_close_date"], name="deal_tenant_close_idx"),  # forecast
             models.Index(fields=["tenant", "owner"], name="deal_tenant_owner_idx"),  # my deals
+            models.Index(fields=["tenant", "name_key", "id"], name="deal_name_prefix_idx"),  # search by prefix
+            # Deal list sorts (customers/sorts.py).
+            models.Index(F("tenant"), close_date_or_never(), F("id"), name="deal_close_sort_idx"),  # closing soonest
+            models.Index(fields=["tenant", "amount", "id"], name="deal_amount_sort_idx"),  # largest amount
+            models.Index(fields=["tenant", "created_at", "id"], name="deal_created_sort_idx"),  # newest
+            models.Index(fields=["tenant", "name", "id"], name="deal_name_sort_idx"),  # name A to Z
         ]
 
     def __str__(self) -> str:
@@ -384,7 +404,7 @@ class CustomField(TenantModel):
     ``custom_fields`` JSON under ``key`` and are validated by customers/custom_fields.py on every write."""
 
     entity = models.CharField(_("record type"), max_length=20, choices=CustomFieldEntity.choices)
-    key = models.SlugField(_("key"), max_length=50, allow_unicode=False)
+    key = models.SlugField(_("key"), max_length=50, db_index=False)  # the unique constraint indexes it
     label = models.CharField(_("label"), max_length=100)
     field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
     choices = ArrayField(models.CharField(max_length=100), default=list, blank=True, verbose_name=_("choices"))
@@ -407,3 +427,56 @@ class CustomField(TenantModel):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def form_field_name(self) -> str:
+        """The name of this field in forms and list filters (``cf_<key>``), apart from the standard fields."""
+        return f"cf_{self.key}"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.field_type in (CustomFieldType.CHOICE, CustomFieldType.MULTI_CHOICE)
+
+    def record_model(self) -> type[Contact] | type[Account] | type[Deal]:
+        models_by_entity: dict[str, type[Contact] | type[Account] | type[Deal]] = {
+            CustomFieldEntity.CONTACT: Contact,
+            CustomFieldEntity.ACCOUNT: Account,
+            CustomFieldEntity.DEAL: Deal,
+        }
+        return models_by_entity[self.entity]
+
+
+# Duplicate review and merges live in their own package; importing them here registers them.
+from customers.duplicates.models import (  # noqa: E402, F401
+    ContactMerge,
+    DuplicateCandidate,
+    DuplicateReason,
+    DuplicateRun,
+    DuplicateRunStatus,
+    DuplicateStatus,
+)
+
+
+class ExchangeRate(TenantModel):
+    """How many units of the tenant's default currency one unit of ``currency`` is worth, as set by
+    an admin. Forecasts and totals convert with it; amounts in a currency without a rate are shown
+    apart rather than added up as if they were the same money."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    rate = models.DecimalField(
+        _("rate"), max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # One rate per currency; also serves the forecast's lookup of every rate of the tenant.
+            models.UniqueConstraint(fields=["tenant", "currency"], name="exchangerate_tenant_currency_uniq"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate}"

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import phonenumbers
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Collate, TruncMonth
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
-from crm.cursors import decode_cursor, encode_cursor
 from crm.models import User
-from customers.models import Account, Contact, LifecycleStage, Order, OrderStatus
+from crm.sorting import Page, SortOption, keyset_page, order_by_sort
+from customers.models import Account, Contact, Deal, LifecycleStage, Order, OrderStatus
+from customers.sorts import ACCOUNT_SORTS, CONTACT_SORTS
 
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
-
-
-def _row_after(fields: tuple[str, ...], values: list[Any]) -> TupleGreaterThan:
-    """``(a, b, id) > (x, y, z)``: one range condition on the (tenant, a, b, id) index. The
-    equivalent OR of comparisons made PostgreSQL scan 400,000 index entries to reach a deep page."""
-    return TupleGreaterThan(Tuple(*(F(name) for name in fields)), tuple(values))
 
 
 def _search_words(text: str) -> list[str]:
@@ -87,9 +74,9 @@ def account_search_filter(text: str) -> Q:
     return _starts_with(F("name_key"), " ".join(words)) if words else Q()
 
 
-def contact_page(*, base: QuerySet[Contact], cursor: str | None = None) -> Page:
-    """Contacts of ``base`` (filtered by customers/filters.py) sorted by name, keyset-paginated
-    on (last_name, first_name, id)."""
+def contact_page(*, base: QuerySet[Contact], cursor: str | None = None, sort: SortOption | None = None) -> Page:
+    """Contacts of ``base`` (filtered by customers/filters.py) in ``sort`` order (by name when
+    not given), keyset-paginated on the sort's columns (crm/sorting.py)."""
     contacts = base.select_related("account", "owner").only(
         "first_name",
         "last_name",
@@ -101,32 +88,18 @@ def contact_page(*, base: QuerySet[Contact], cursor: str | None = None) -> Page:
         "owner__full_name",
         "owner__email",
     )
-    after = decode_cursor(cursor, 3)
-    if after:
-        contacts = contacts.filter(_row_after(("last_name", "first_name", "id"), after))
-    rows = list(contacts.order_by("last_name", "first_name", "id")[: PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = encode_cursor([rows[-1].last_name, rows[-1].first_name, rows[-1].id]) if has_more else None
-    return Page(rows=rows, next_cursor=next_cursor)
+    return keyset_page(contacts, sort=sort or CONTACT_SORTS.default, cursor=cursor, size=PAGE_SIZE)
 
 
-def contacts_for_export(*, base: QuerySet[Contact], fields: list[str]) -> QuerySet[Any]:
+def contacts_for_export(*, base: QuerySet[Contact], fields: list[str], sort: SortOption | None = None) -> QuerySet[Any]:
     """The contact list as filtered (``base``), in list order, as tuples of ``fields``."""
-    return base.order_by("last_name", "first_name", "id").values_list(*fields)
+    return order_by_sort(base, sort or CONTACT_SORTS.default).values_list(*fields)
 
 
-def account_page(*, base: QuerySet[Account], cursor: str | None = None) -> Page:
-    """Accounts of ``base`` (filtered by customers/filters.py) sorted by name, keyset-paginated on (name, id)."""
+def account_page(*, base: QuerySet[Account], cursor: str | None = None, sort: SortOption | None = None) -> Page:
+    """Accounts of ``base`` (filtered by customers/filters.py) in ``sort`` order (by name when not given)."""
     accounts = base.select_related("owner")
-    after = decode_cursor(cursor, 2)
-    if after:
-        accounts = accounts.filter(_row_after(("name", "id"), after))
-    rows = list(accounts.order_by("name", "id")[: PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = encode_cursor([rows[-1].name, rows[-1].id]) if has_more else None
-    return Page(rows=rows, next_cursor=next_cursor)
+    return keyset_page(accounts, sort=sort or ACCOUNT_SORTS.default, cursor=cursor, size=PAGE_SIZE)
 
 
 def contacts_for_detail() -> QuerySet[Contact]:
@@ -169,9 +142,27 @@ def global_search(query: str, *, limit: int = 10) -> dict[str, list[Any]]:
     """
     words = _search_words(query)
     if not words:
-        return {"contacts": [], "accounts": []}
+        return {"contacts": [], "accounts": [], "deals": []}
     accounts = Account.objects.filter(account_search_filter(query)).order_by("name_key", "id")
-    return {"contacts": _ranked_contacts(query, words[0], limit), "accounts": list(accounts[:limit])}
+    deals = (
+        Deal.objects.filter(deal_search_filter(query))
+        .select_related("stage", "account")
+        .only("name", "amount", "currency", "stage__name", "stage__kind", "account__name")
+        .order_by("name_key", "id")
+    )
+    return {
+        "contacts": _ranked_contacts(query, words[0], limit),
+        "accounts": list(accounts[:limit]),
+        "deals": list(deals[:limit]),
+    }
+
+
+def deal_search_filter(text: str) -> Q:
+    """The deal's name starts with the words typed, in order ("maple re" finds "Maple Peak renewal"
+    only if typed from the start: "maple peak re")."""
+    # Whole lower-cased text, punctuation kept: deal names often start with "#" or "(Q3)".
+    prefix = " ".join(text.lower().split())[:200]
+    return _starts_with(F("name_key"), prefix) if prefix else Q()
 
 
 def _ranked_contacts(query: str, first_word: str, limit: int) -> list[Contact]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Tenant, User
+from customers.duplicates.detection import duplicates_detect_for_contact
 from customers.models import Account, Contact, Order
 
 
@@ -45,6 +46,7 @@ def contact_create(*, tenant: Tenant, data: dict[str, Any], by: User) -> Contact
     now = timezone.now()
     contact = Contact(tenant=tenant, updated_by=by, created_at=now, updated_at=now, **_consent_stamps(data, None))
     contact.save()
+    duplicates_detect_for_contact(tenant=tenant, contact=contact)  # its page shows "possible duplicate of"
     return contact
 
 
@@ -56,7 +58,9 @@ def contact_update(
     stored = Contact.objects.only("email_consent", "sms_consent").get(pk=contact.pk)
     changes = _consent_stamps(data, stored)
     _save_if_unchanged(Contact, contact, changes, expected_version, by)
-    return Contact.objects.select_related("account", "owner", "updated_by").get(pk=contact.pk)
+    saved = Contact.objects.select_related("account", "owner", "updated_by").get(pk=contact.pk)
+    duplicates_detect_for_contact(tenant=tenant, contact=saved)
+    return saved
 
 
 @transaction.atomic

@@ -17,15 +17,20 @@ from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 
 from crm.access import acting_user, capability_required, get_object_for_user, object_view
+from crm.lists.views import toolbar_context
 from crm.roles import Capability
 from crm.tenancy.context import tenant_context
 from crm.timeline import timeline_page
 from customers import exports, selectors, services
+from customers.custom_fields.selectors import active_custom_fields, shown_custom_values
 from customers.deals.selectors import open_deals_for
+from customers.duplicates.selectors import open_pairs_for
 from customers.filters import AccountFilter, ContactFilter
 from customers.forms import AccountForm, ContactForm, OrderForm, VersionedForm
-from customers.models import Account, Contact, Order
+from customers.lists import ACCOUNTS, CONTACTS
+from customers.models import Account, Contact, CustomFieldEntity, Order
 from customers.services import ConcurrentEditError
+from customers.sorts import ACCOUNT_SORTS, CONTACT_SORTS
 
 
 def _contact_filters(request: HttpRequest) -> ContactFilter:
@@ -39,10 +44,17 @@ def _contact_filters(request: HttpRequest) -> ContactFilter:
 def contact_list(request: HttpRequest) -> HttpResponse:
     filters = _contact_filters(request)
     base = filters.qs if filters.is_valid() else Contact.objects.none()
-    page = selectors.contact_page(cursor=request.GET.get("after"), base=base)
+    sort = CONTACT_SORTS.get(request.GET.get("sort"), request.tenant)  # type: ignore[attr-defined]
+    page = selectors.contact_page(cursor=request.GET.get("after"), base=base, sort=sort)
     params = request.GET.copy()
     params.pop("after", None)
-    context = {"page": page, "filters": filters, "params": params.urlencode(), "query": request.GET.get("q", "")}
+    context = {
+        "page": page,
+        "filters": filters,
+        "params": params.urlencode(),
+        "query": request.GET.get("q", ""),
+        **toolbar_context(request, CONTACTS, sort),
+    }
     template = "customers/contact_list.html#rows" if request.htmx else "customers/contact_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -58,6 +70,8 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline_page(contact=contact),
         "timeline_url": reverse("customers:contact-timeline", args=[contact.pk]),
         "open_deals": open_deals_for(contact=contact),
+        "custom_values": shown_custom_values(CustomFieldEntity.CONTACT, contact.custom_fields),
+        "duplicates": open_pairs_for(contact),
     }
     return render(request, "customers/contact_detail.html", context)
 
@@ -68,9 +82,16 @@ def account_list(request: HttpRequest) -> HttpResponse:
     params.pop("after", None)
     filters = AccountFilter(params, tenant=request.tenant, user=acting_user(request))  # type: ignore[attr-defined]
     base = filters.qs if filters.is_valid() else Account.objects.none()
-    page = selectors.account_page(cursor=request.GET.get("after"), base=base)
+    sort = ACCOUNT_SORTS.get(request.GET.get("sort"), request.tenant)  # type: ignore[attr-defined]
+    page = selectors.account_page(cursor=request.GET.get("after"), base=base, sort=sort)
     template = "customers/account_list.html#rows" if request.htmx else "customers/account_list.html"  # type: ignore[attr-defined]
-    return render(request, template, {"page": page, "filters": filters, "params": params.urlencode()})
+    context = {
+        "page": page,
+        "filters": filters,
+        "params": params.urlencode(),
+        **toolbar_context(request, ACCOUNTS, sort),
+    }
+    return render(request, template, context)
 
 
 @object_view(Account)
@@ -85,6 +106,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline_page(account=account),
         "timeline_url": reverse("customers:account-timeline", args=[account.pk]),
         "open_deals": open_deals_for(account=account),
+        "custom_values": shown_custom_values(CustomFieldEntity.ACCOUNT, account.custom_fields),
     }
     return render(request, "customers/account_detail.html", context)
 
@@ -349,7 +371,11 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
     """The contact list as filtered: CSV streamed at any size, XLSX up to XLSX_MAX_ROWS."""
     filters = _contact_filters(request)
     base = filters.qs if filters.is_valid() else Contact.objects.none()
-    rows = selectors.contacts_for_export(base=base, fields=[f for f, _ in exports.CONTACT_COLUMNS])
+    custom = active_custom_fields(CustomFieldEntity.CONTACT)
+    sort = CONTACT_SORTS.get(request.GET.get("sort"), request.tenant)  # type: ignore[attr-defined]
+    fields = [f for f, _ in exports.CONTACT_COLUMNS] + ["custom_fields"]
+    rows = selectors.contacts_for_export(base=base, sort=sort, fields=fields)
+    header = exports.contact_header(custom)
     stamp = timezone.localdate().isoformat()
     if request.GET.get("format") == "xlsx":
         if rows.count() > exports.XLSX_MAX_ROWS:
@@ -359,13 +385,14 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
                 % {"max": f"{exports.XLSX_MAX_ROWS:,}"},
             )
             return redirect(f"{reverse('customers:contact-list')}?{request.GET.urlencode()}")
-        return FileResponse(exports.xlsx_file(rows.iterator()), as_attachment=True, filename=f"contacts-{stamp}.xlsx")
+        workbook = exports.xlsx_file(exports.with_custom_fields(rows.iterator(), custom), header)
+        return FileResponse(workbook, as_attachment=True, filename=f"contacts-{stamp}.xlsx")
     tenant_id = request.tenant.id  # type: ignore[attr-defined]
 
     def stream() -> Iterator[str]:
         # Streaming runs after the view has returned, outside the middleware's tenant context.
         with tenant_context(tenant_id):
-            yield from exports.csv_chunks(rows.iterator(chunk_size=2000))
+            yield from exports.csv_chunks(exports.with_custom_fields(rows.iterator(chunk_size=2000), custom), header)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'

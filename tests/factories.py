@@ -9,10 +9,25 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from crm.models import Membership, Tenant, User
+from crm.models import BulkJob, Membership, SavedView, Tenant, User
 from crm.roles import Role
 from crm.tenancy.context import tenant_context
-from customers.models import Account, Contact, Deal, DealStageChange, Order, Pipeline, Stage, StageKind
+from customers.models import (
+    Account,
+    Contact,
+    CustomField,
+    CustomFieldEntity,
+    CustomFieldType,
+    Deal,
+    DealStageChange,
+    DuplicateCandidate,
+    DuplicateRun,
+    ExchangeRate,
+    Order,
+    Pipeline,
+    Stage,
+    StageKind,
+)
 from interactions.models import Interaction, InteractionKind
 
 
@@ -136,3 +151,59 @@ class DealStageChangeFactory(TenantOwnedFactory):
 
     deal = factory.SubFactory(DealFactory, tenant=factory.SelfAttribute("..tenant"))
     to_stage = factory.SelfAttribute("deal.stage")
+
+
+class CustomFieldFactory(TenantOwnedFactory):
+    class Meta:
+        model = CustomField
+
+    entity = CustomFieldEntity.CONTACT
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
+    field_type = CustomFieldType.TEXT
+
+
+class DuplicateCandidateFactory(TenantOwnedFactory):
+    """A suggested pair; contact_a gets the lower id (the model's check constraint)."""
+
+    class Meta:
+        model = DuplicateCandidate
+
+    contact_a = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
+    contact_b = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
+    reasons = factory.LazyFunction(lambda: ["email"])
+    score = 100
+
+
+class DuplicateRunFactory(TenantOwnedFactory):
+    class Meta:
+        model = DuplicateRun
+
+
+class SavedViewFactory(TenantOwnedFactory):
+    class Meta:
+        model = SavedView
+
+    list_key = "contacts"
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "stage=lead"
+    owner = factory.SubFactory(UserFactory)
+    shared = True
+
+
+class BulkJobFactory(TenantOwnedFactory):
+    class Meta:
+        model = BulkJob
+
+    list_key = "contacts"
+    action = "assign_owner"
+    params = factory.LazyFunction(lambda: {"values": {"owner": "none"}, "ids": [], "query": ""})
+    total = 0
+
+
+class ExchangeRateFactory(TenantOwnedFactory):
+    class Meta:
+        model = ExchangeRate
+
+    currency = "EUR"
+    rate = Decimal("1.10")

@@ -142,3 +142,73 @@ def test_a_rep_creates_a_contact_finds_it_and_records_an_order(workspace_with_ev
     assert "1 paid order · 1,250.00 USD" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "contact-with-order.png"), full_page=True)
     page.close()
+
+
+@pytest.fixture
+def suggested_duplicate(workspace_with_every_role):
+    """Jon Smith at Acme and John Smith at Acme Inc., found by detection; John has an order."""
+    from crm.models import Tenant
+    from crm.tenancy.context import tenant_context
+    from customers.duplicates.detection import duplicates_detect_all
+
+    tenant = Tenant.objects.get(slug="acme-browser")
+    acme = AccountFactory(tenant=tenant, name="Acme")
+    acme_inc = AccountFactory(tenant=tenant, name="Acme Inc.")
+    survivor = ContactFactory(
+        tenant=tenant, first_name="Jon", last_name="Smith", account=acme, email="jon@acme.example"
+    )
+    merged = ContactFactory(
+        tenant=tenant, first_name="John", last_name="Smith", account=acme_inc, email="john@acme.example"
+    )
+    OrderFactory(tenant=tenant, contact=merged, account=acme_inc, amount=Decimal("480.00"))
+    with tenant_context(tenant.id):
+        duplicates_detect_all(tenant=tenant)
+    return survivor, merged
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_merges_a_suggested_duplicate(suggested_duplicate, live_server, browser):
+    survivor, merged = suggested_duplicate
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("input[name=username]", "sales@acme-browser.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=Duplicates")
+    page.wait_for_selector("[data-testid=duplicate-pair]")
+    assert "Similar name and company" in page.inner_text("[data-testid=duplicate-pair]")
+    page.screenshot(path=str(ARTIFACTS / "duplicates-queue.png"), full_page=True)
+    page.click("text=Merge…")
+    page.check("input[name=choice_first_name][value=merged]")  # keep "John" from the other record
+    page.screenshot(path=str(ARTIFACTS / "duplicates-merge.png"), full_page=True)
+    page.click("text=Merge and delete John Smith")
+    page.wait_for_selector("text=was merged into")
+    assert page.url.endswith(f"/customers/contacts/{survivor.pk}/")
+    body = page.inner_text("body")
+    assert "John Smith" in body and "1 paid order · 480.00 USD" in body
+    assert "Merged John Smith into this contact" in body
+    assert page.goto(f"{live_server.url}/customers/contacts/{merged.pk}/").status == 404
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_finds_a_record_from_the_top_bar_with_the_keyboard(workspace_with_every_role, live_server, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("input[name=username]", "sales@acme-browser.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Sales dashboard")
+    page.keyboard.press("/")  # jumps to the search box from anywhere
+    page.keyboard.type("initech", delay=30)
+    page.wait_for_selector("#quick-search.show .quick-search-item")
+    page.screenshot(path=str(ARTIFACTS / "quick-search.png"))
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent").strip().startswith("Initech")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/customers/accounts/" in page.url
+    assert page.locator("h1").first.inner_text().strip() == "Initech"
+    page.close()

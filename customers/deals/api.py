@@ -21,7 +21,7 @@ class DealSerializer(serializers.ModelSerializer):
         model = Deal
         fields = ["id", "name", "pipeline", "pipeline_name", "stage", "stage_name", "stage_kind", "win_probability",
                   "amount", "currency", "expected_close_date", "owner", "contact", "account", "closed_at",
-                  "lost_reason", "version", "created_at", "updated_at"]  # fmt: skip
+                  "lost_reason", "custom_fields", "version", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
 
 

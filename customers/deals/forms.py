@@ -9,8 +9,9 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Tenant
+from customers.custom_fields.forms import CustomFieldsFormMixin
 from customers.forms import LookupSelect, VersionedForm, tenant_formfield
-from customers.models import Account, Contact, Deal, Pipeline, Stage
+from customers.models import Account, Contact, CustomFieldEntity, Deal, Pipeline, Stage
 
 
 class StageChoiceField(forms.ModelChoiceField):
@@ -18,7 +19,9 @@ class StageChoiceField(forms.ModelChoiceField):
         return f"{obj.pipeline.name} · {obj.name} ({obj.win_probability}%)"
 
 
-class DealForm(VersionedForm):
+class DealForm(CustomFieldsFormMixin, VersionedForm):
+    custom_entity = CustomFieldEntity.DEAL
+
     class Meta:
         model = Deal
         fields = [

@@ -12,7 +12,7 @@ from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Account, Contact, Deal, DealStageChange, Pipeline, Stage, StageKind
+from customers.models import Account, Contact, Deal, DealStageChange, ExchangeRate, Pipeline, Stage, StageKind
 from customers.selectors import contact_search_filter
 
 # Won and lost deals stay on the board this long after closing, then only the detail pages show them.
@@ -118,10 +118,21 @@ class ForecastRow:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Open deals in a currency with no exchange rate: shown apart, never added to other money."""
+
+    currency: str
+    deals: int
+    weighted: Decimal
+
+
+@dataclass(frozen=True)
 class Forecast:
     columns: list[str]  # "Overdue", the next months, "Later or no date"
     rows: list[ForecastRow]  # one per owner
     totals: list[Decimal]  # one per column
+    currency: str = ""  # every amount is in this currency (the tenant's default)
+    left_out: list[LeftOut] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -135,8 +146,10 @@ def _month_starts(today: date, count: int) -> list[date]:
     return months
 
 
-def weighted_forecast(*, today: date | None = None) -> Forecast:
-    """Open deals' amount times stage win probability, by expected close month and by owner.
+def weighted_forecast(*, currency: str, today: date | None = None) -> Forecast:
+    """Open deals' amount times stage win probability, by expected close month and by owner, in
+    ``currency`` (the tenant's default): other currencies convert at the admin's exchange rates, and
+    those without a rate are counted apart in ``left_out``.
 
     One grouped query; a deal whose close date has passed counts as overdue.
     """
@@ -152,17 +165,27 @@ def weighted_forecast(*, today: date | None = None) -> Forecast:
             ),
             month=TruncMonth("expected_close_date"),
         )
-        .values("owner_id", "owner__full_name", "owner__email", "overdue", "month")
+        .values("owner_id", "owner__full_name", "owner__email", "overdue", "month", "currency")
         .annotate(
             weighted=Sum(
                 F("amount") * F("stage__win_probability") / Value(Decimal(100)),
                 output_field=DecimalField(max_digits=20, decimal_places=4),
-            )
+            ),
+            deals=Count("id"),
         )
         .order_by()
     )
+    rates = exchange_rates(currency)
     by_owner: dict[Any, tuple[str, list[Decimal]]] = {}
+    left_out: dict[str, list[Any]] = {}
     for group in grouped:
+        rate = rates.get(group["currency"])
+        if rate is None:
+            tally = left_out.setdefault(group["currency"], [0, Decimal("0")])
+            tally[0] += group["deals"]
+            tally[1] += group["weighted"] or Decimal("0")
+            continue
+        group["weighted"] = (group["weighted"] or Decimal("0")) * rate
         index = 0 if group["overdue"] else month_index.get(group["month"], later)
         name = group["owner__full_name"] or (group["owner__email"] or "").split("@")[0] or _("No owner")
         amounts = by_owner.setdefault(group["owner_id"], (name, [Decimal("0")] * (later + 1)))[1]
@@ -176,7 +199,15 @@ def weighted_forecast(*, today: date | None = None) -> Forecast:
     )
     totals = [sum((row.amounts[index] for row in rows), Decimal("0")) for index in range(later + 1)]
     columns = [_("Overdue"), *(month.strftime("%Y-%m") for month in months), _("Later or no date")]
-    return Forecast(columns=columns, rows=rows, totals=totals)
+    skipped = [LeftOut(code, deals, weighted.quantize(CENT)) for code, (deals, weighted) in sorted(left_out.items())]
+    return Forecast(columns=columns, rows=rows, totals=totals, currency=currency, left_out=skipped)
+
+
+def exchange_rates(default_currency: str) -> dict[str, Decimal]:
+    """Currency → value of one unit in ``default_currency`` (which is 1), for every rate the tenant set."""
+    rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
+    rates[default_currency] = Decimal(1)
+    return rates
 
 
 def deals_for_api() -> QuerySet[Deal]:

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from customers.deals import views
+from customers.deals import list_views, views
 
 app_name = "deals"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("list/", list_views.deal_list, name="list"),
+    path("list/export/", list_views.deal_export, name="export"),
     path("new/", views.deal_create, name="deal-create"),
     path("forecast/", views.forecast, name="forecast"),
     path("pipelines/", views.pipeline_list, name="pipeline-list"),

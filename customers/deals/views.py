@@ -14,11 +14,12 @@ from django.views.decorators.http import require_GET
 
 from crm.access import capability_required, get_object_for_user, object_view
 from crm.roles import Capability
+from customers.custom_fields.selectors import shown_custom_values
 from customers.deals import selectors, services
 from customers.deals.forms import DealForm, MoveForm
 from customers.deals.pipeline_forms import PipelineForm, stage_formset
 from customers.deals.services import pipeline_ensure_default
-from customers.models import Deal, Pipeline
+from customers.models import CustomFieldEntity, Deal, Pipeline
 from customers.services import ConcurrentEditError
 from customers.views import _save_form
 
@@ -92,7 +93,12 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
 @capability_required(Capability.CUSTOMERS_VIEW)
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_for_user(selectors.deals_for_detail(), pk)
-    return render(request, "customers/deals/deal_detail.html", {"deal": deal, "history": selectors.stage_history(deal)})
+    context = {
+        "deal": deal,
+        "history": selectors.stage_history(deal),
+        "custom_values": shown_custom_values(CustomFieldEntity.DEAL, deal.custom_fields),
+    }
+    return render(request, "customers/deals/deal_detail.html", context)
 
 
 def _initial_for_new_deal(request: HttpRequest) -> dict[str, Any]:
@@ -183,7 +189,7 @@ def deal_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required(Capability.CUSTOMERS_VIEW)
 def forecast(request: HttpRequest) -> HttpResponse:
-    result = selectors.weighted_forecast()
+    result = selectors.weighted_forecast(currency=request.tenant.default_currency)  # type: ignore[attr-defined]
     chart = {
         "months": result.columns,
         "totals": [float(amount) for amount in result.totals],

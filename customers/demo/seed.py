@@ -44,6 +44,7 @@ from crm.services import membership_add, tenant_create, user_get_or_create
 from crm.tenancy.context import tenant_context
 from crm.tenancy.models import TenantModel
 from customers.demo.bulk import keys_and_indexes_deferred
+from customers.demo.custom_fields import load_demo_custom_fields
 from customers.demo.deals import load_demo_deals
 from customers.demo.generate import ACME, GLOBEX, TenantPlan, TenantProfile, globex_contacts, plan_tenant
 from customers.demo.load import LoadedCounts, TenantStaff, delete_tenant_rows, load_tenant
@@ -305,6 +306,7 @@ def _load(
                     seed=plan.sql_seed,
                     currency=plan.profile.currency,
                 )
+            load_demo_custom_fields(cursor, tenant_id=tenant.id)
     finally:
         timer.label = ""
     return TenantSummary(tenant.slug, tenant.name, tenant.id, counts)

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('entity', models.CharField(choices=[('contact', 'Contacts'), ('account', 'Accounts'), ('deal', 'Deals')], max_length=20, verbose_name='record type')),
-                ('key', models.SlugField(verbose_name='key')),
+                ('key', models.SlugField(db_index=False, verbose_name='key')),
                 ('label', models.CharField(max_length=100, verbose_name='label')),
                 ('field_type', models.CharField(choices=[('text', 'Text'), ('number', 'Number'), ('date', 'Date'), ('choice', 'Choice'), ('multi_choice', 'Multiple choice'), ('boolean', 'Yes / no'), ('url', 'Web address')], max_length=20, verbose_name='type')),
                 ('choices', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None, verbose_name='choices')),

@@ -7,3 +7,36 @@ document.addEventListener("click", (event) => {
   const toggle = event.target.closest("[data-crm-sidebar-toggle]");
   if (toggle) document.querySelector(".crm-sidebar")?.classList.toggle("show");
 });
+
+// Top-bar search: "/" focuses it; results drop down as you type (htmx), the arrow keys walk
+// them, Enter opens one, Escape closes the list.
+(() => {
+  const form = document.querySelector("[data-quick-search]");
+  if (!form) return;
+  const input = form.querySelector("input[name=q]");
+  const menu = form.querySelector("#quick-search");
+  const items = () => [...menu.querySelectorAll(".quick-search-item")];
+  const open = () => menu.classList.toggle("show", input.value.trim() !== "" && menu.children.length > 0);
+  const close = () => menu.classList.remove("show");
+  const move = (step) => {
+    const all = items();
+    if (!all.length) return;
+    const index = all.indexOf(document.activeElement);
+    const next = index === -1 ? (step > 0 ? 0 : all.length - 1) : index + step;
+    if (next < 0) input.focus();
+    else all[Math.min(next, all.length - 1)].focus();
+  };
+  document.addEventListener("htmx:afterSwap", (event) => { if (event.detail.target === menu) open(); });
+  input.addEventListener("input", () => { if (!input.value.trim()) close(); });
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") { event.preventDefault(); open(); move(1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
+    else if (event.key === "Escape") { close(); input.focus(); }
+  });
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey) { event.preventDefault(); input.focus(); input.select(); }
+  });
+  document.addEventListener("click", (event) => { if (!form.contains(event.target)) close(); });
+  input.addEventListener("focus", open);
+})();

@@ -15,8 +15,22 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from customers.models import Account, Contact, Deal, Order, Pipeline
-from tests.factories import AccountFactory, ContactFactory, DealFactory, OrderFactory, PipelineFactory
+from crm.models import BulkJob, SavedView
+from customers.duplicates.models import DuplicateCandidate, DuplicateRun
+from customers.models import Account, Contact, CustomField, Deal, ExchangeRate, Order, Pipeline
+from tests.factories import (
+    AccountFactory,
+    BulkJobFactory,
+    ContactFactory,
+    CustomFieldFactory,
+    DealFactory,
+    DuplicateCandidateFactory,
+    DuplicateRunFactory,
+    ExchangeRateFactory,
+    OrderFactory,
+    PipelineFactory,
+    SavedViewFactory,
+)
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
@@ -24,6 +38,12 @@ FACTORIES: dict[type[Model], Any] = {
     Order: OrderFactory,
     Deal: DealFactory,
     Pipeline: PipelineFactory,
+    CustomField: CustomFieldFactory,
+    ExchangeRate: ExchangeRateFactory,
+    DuplicateCandidate: DuplicateCandidateFactory,
+    DuplicateRun: DuplicateRunFactory,
+    SavedView: SavedViewFactory,
+    BulkJob: BulkJobFactory,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 

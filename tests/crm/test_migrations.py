@@ -26,7 +26,22 @@ def test_makemigrations_adds_row_level_security_after_each_new_tenant_model():
     changes = detector._detect_changes(convert_apps={"customers", "crm"}, graph=MigrationGraph())
     operations = [op for migration in changes["customers"] for op in migration.operations]
     secured = [op.model_name for op in operations if isinstance(op, EnableTenantRowLevelSecurity)]
-    assert sorted(secured) == ["Account", "Contact", "Deal", "DealStageChange", "Order", "Pipeline", "Stage"]
+    assert sorted(secured) == [
+        "Account",
+        "Contact",
+        "ContactMerge",
+        "CustomField",
+        "Deal",
+        "DealStageChange",
+        "DuplicateCandidate",
+        "DuplicateRun",
+        "ExchangeRate",
+        "Order",
+        "Pipeline",
+        "Stage",
+    ]
     crm_operations = [op for migration in changes["crm"] for op in migration.operations]
-    # Tenants, users and memberships are the global tenancy core, not tenant tables.
-    assert not [op for op in crm_operations if isinstance(op, EnableTenantRowLevelSecurity)]
+    # Tenants, users and memberships are the global tenancy core, not tenant tables; saved views
+    # and bulk jobs are.
+    crm_secured = [op.model_name for op in crm_operations if isinstance(op, EnableTenantRowLevelSecurity)]
+    assert sorted(crm_secured) == ["BulkJob", "SavedView"]

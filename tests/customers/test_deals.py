@@ -357,7 +357,7 @@ def test_forecast_weights_open_deals_by_month_and_owner(alice, sam, tenant_a, sa
     a_deal(tenant_a, sales, "Lost", owner=sam, amount=Decimal("7777"), expected_close_date=date(2026, 3, 20))
 
     with tenant_context(tenant_a.id):
-        forecast = weighted_forecast(today=today)
+        forecast = weighted_forecast(currency="USD", today=today)
 
     assert forecast.columns == [
         "Overdue", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "Later or no date",

@@ -40,6 +40,8 @@ def test_a_rep_limited_to_own_records_sees_only_them_everywhere(reps):
     listing = sam.get("/customers/contacts/").content.decode()
     assert "Ann Ours" in listing and "Bea Theirs" not in listing
     assert "Bea" not in sam.get("/search/", {"q": "bea"}).content.decode().split('class="crm-content"')[1]
+    found_deals = sam.get("/search/", {"q": "sa"}).content.decode().split("Deals</div>")[1]
+    assert "Sam&#x27;s deal" in found_deals and "Sally" not in found_deals
     export = b"".join(sam.get("/customers/contacts/export/", {"format": "csv"}).streaming_content).decode()
     assert "Ours" in export and "Theirs" not in export
     api = sam.get("/api/v1/contacts/").json()["results"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, DealFactory
 
 
 def names_on(page: str) -> list[str]:
@@ -68,3 +68,34 @@ def test_keyset_pages_walk_every_contact_once_in_order(alice_client, tenant_a):
         url = f"/customers/contacts/{more.group(1)}" if more else ""
     assert len(seen) == 120
     assert [(last, first) for first, last in seen] == sorted((last, first) for first, last in seen)
+
+
+@pytest.mark.django_db
+def test_deals_are_found_by_the_start_of_their_name_in_this_tenant_only(alice_client, tenant_a, tenant_b):
+    DealFactory(tenant=tenant_a, name="Initech renewal 2027")
+    DealFactory(tenant=tenant_a, name="Renewal for Initech")
+    DealFactory(tenant=tenant_b, name="Initech rollout (theirs)")
+    page = alice_client.get("/search/", {"q": "initech"}).content.decode()
+    deals = page.split('<div class="card-header">Deals</div>')[1]
+    assert re.findall(r'<a href="/deals/\d+/">([^<]+)</a>', deals) == ["Initech renewal 2027"]
+
+
+QUICK = {"HX-Request": "true", "HX-Target": "quick-search"}  # what the top bar's htmx sends
+
+
+@pytest.mark.django_db
+def test_the_top_bar_drops_down_grouped_results_as_you_type(alice_client, people, tenant_a):
+    DealFactory(tenant=tenant_a, name="Initech expansion")
+    response = alice_client.get("/search/", {"q": "initech"}, headers=QUICK)
+    html = response.content.decode()
+    assert "<html" not in html  # the dropdown partial only
+    headers = re.findall(r'<h6 class="dropdown-header">([^<]+)</h6>', html)
+    assert headers == ["Accounts", "Deals"]  # no contact is called Initech; empty groups are left out
+    assert "Initech Labs" in html and "Initech expansion" in html
+    assert "All results for “initech”" in html
+
+
+@pytest.mark.django_db
+def test_the_dropdown_says_when_nothing_matches(alice_client, people):
+    response = alice_client.get("/search/", {"q": "zzz"}, headers=QUICK)
+    assert "Nothing matches." in response.content.decode()

@@ -1,0 +1,1 @@
+"""What every list page shares: saved views, bulk actions (with their jobs) and the list registry."""

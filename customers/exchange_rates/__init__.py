@@ -1,0 +1,1 @@
+"""Exchange rates to the tenant's default currency, set by admins; forecasts convert with them."""
