@@ -25,7 +25,7 @@ def _search_words(text: str) -> list[str]:
     return [word for word in words if word][:5]
 
 
-def _starts_with(expression: Any, prefix: str) -> Q:
+def starts_with(expression: Any, prefix: str) -> Q:
     """``expression`` begins with ``prefix``, written as a byte-order range.
 
     Under row-level security PostgreSQL only uses an index for LEAKPROOF operators: btree
@@ -53,17 +53,17 @@ def contact_search_filter(text: str, *, region: str = "US") -> Q:
     of digits and phone punctuation ("(202) 555-01") is one phone number prefix."""
     if text.strip() and set(text.strip()) <= set("0123456789+-(). "):
         phone = _phone_prefix(text.strip(), region)
-        return _starts_with(Collate("phone", "C"), phone) if phone else Q(pk__in=[])
+        return starts_with(Collate("phone", "C"), phone) if phone else Q(pk__in=[])
     condition = Q()
     for word in _search_words(text):
         matches = (
-            _starts_with(F("last_name_key"), word)
-            | _starts_with(F("first_name_key"), word)
-            | _starts_with(Collate("email", "C"), word)
+            starts_with(F("last_name_key"), word)
+            | starts_with(F("first_name_key"), word)
+            | starts_with(Collate("email", "C"), word)
         )
         phone = _phone_prefix(word, region)
         if phone:
-            matches |= _starts_with(Collate("phone", "C"), phone)
+            matches |= starts_with(Collate("phone", "C"), phone)
         condition &= matches
     return condition
 
@@ -71,7 +71,7 @@ def contact_search_filter(text: str, *, region: str = "US") -> Q:
 def account_search_filter(text: str) -> Q:
     """The account's name starts with the words typed, in order ("maple pe" finds "Maple Peak")."""
     words = _search_words(text)
-    return _starts_with(F("name_key"), " ".join(words)) if words else Q()
+    return starts_with(F("name_key"), " ".join(words)) if words else Q()
 
 
 def contact_page(*, base: QuerySet[Contact], cursor: str | None = None, sort: SortOption | None = None) -> Page:
@@ -162,7 +162,7 @@ def deal_search_filter(text: str) -> Q:
     only if typed from the start: "maple peak re")."""
     # Whole lower-cased text, punctuation kept: deal names often start with "#" or "(Q3)".
     prefix = " ".join(text.lower().split())[:200]
-    return _starts_with(F("name_key"), prefix) if prefix else Q()
+    return starts_with(F("name_key"), prefix) if prefix else Q()
 
 
 def _ranked_contacts(query: str, first_word: str, limit: int) -> list[Contact]:
@@ -175,8 +175,8 @@ def _ranked_contacts(query: str, first_word: str, limit: int) -> list[Contact]:
     contacts = Contact.objects.select_related("account")
     other_words = " ".join(_search_words(query)[1:])
     rest = contact_search_filter(other_words, region=region) if other_words else Q()
-    by_last_name = _starts_with(F("last_name_key"), first_word)
-    by_first_name = _starts_with(F("first_name_key"), first_word)
+    by_last_name = starts_with(F("last_name_key"), first_word)
+    by_first_name = starts_with(F("first_name_key"), first_word)
     # Each rank states only its own conditions: repeating the whole OR made PostgreSQL expect
     # a handful of rows and sort thousands instead of reading the index in order.
     ranks = [

@@ -18,13 +18,13 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import Collate
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from crm.models import Tenant
 from customers.duplicates.matching import Match, Person, block_matches, company_key, split_block
 from customers.duplicates.models import DuplicateCandidate, DuplicateReason, DuplicateStatus
 from customers.models import Account, Contact
+from customers.selectors import starts_with
 
 MAX_SHARED = 5  # an email or phone shared by more contacts is a switchboard or info@, not one person
 CHUNK = 5000  # rows fetched per round trip while streaming a tenant's contacts
@@ -231,12 +231,6 @@ def _email_pass(tenant_id: int, companies: dict[int, str], now: datetime, advanc
 # One contact, synchronously -------------------------------------------------------------------
 
 
-def _starts_with(expression: Any, prefix: str) -> Q:
-    """A byte-order range: the only kind of prefix test an index serves under row-level security."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(GreaterThanOrEqual(expression, prefix), LessThan(expression, upper))
-
-
 def _contact_candidates(contact: Contact) -> list[Contact]:
     """Contacts that could be ``contact``'s duplicates: a few index range scans, at most 500 rows each."""
     others = Contact.unscoped_objects.filter(tenant_id=contact.tenant_id).exclude(pk=contact.pk)
@@ -247,14 +241,14 @@ def _contact_candidates(contact: Contact) -> list[Contact]:
         queries.append(others.filter(Q(email=email) | Q(email=contact.email)))  # contact_email_prefix_idx
         local = email.split("@", 1)[0]
         if len(local) >= 4 and local not in GENERIC_LOCAL_PARTS:
-            queries.append(others.filter(_starts_with(Collate("email", "C"), f"{local}@")))
+            queries.append(others.filter(starts_with(Collate("email", "C"), f"{local}@")))
     if contact.phone:
         queries.append(others.alias(phone_c=Collate("phone", "C")).filter(phone_c=contact.phone))
     last_key = contact.last_name.lower()[:4]
     first_key = contact.first_name.lower()[:1]
     if last_key and first_key:  # contact_last_name_key_idx, as the full run's first pass blocks
         queries.append(
-            others.filter(_starts_with(F("last_name_key"), last_key), _starts_with(F("first_name_key"), first_key))
+            others.filter(starts_with(F("last_name_key"), last_key), starts_with(F("first_name_key"), first_key))
         )
     if contact.account_id:
         queries.append(others.filter(account_id=contact.account_id))  # contact_account_fk_idx
