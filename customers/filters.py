@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filter_menu import FilterInput
 from crm.models import Tenant, User
 from customers.custom_fields.filters import CustomFieldFilterMixin
 from customers.forms import tenant_members
-from customers.models import Account, Contact, CustomFieldEntity, LifecycleStage
+from customers.models import Account, Contact, CustomFieldEntity, LifecycleStage, PreferredChannel
 
 ME = "me"
 NOBODY = "none"
+
+
+def _start_of_day(value: date) -> datetime:
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+class AddressAndDateFilterSet(django_filters.FilterSet):
+    """City, country and when-added filters, shared by contacts and accounts (a FilterSet, so that
+    django-filter collects the filters declared here). "Added" compares the
+    timestamp with the start of a day in the user's time zone, so (tenant, created_at) indexes serve it."""
+
+    city = django_filters.CharFilter(method="filter_city", label=_("City"))
+    country = django_filters.CharFilter(method="filter_country", label=_("Country"))
+    added_from = django_filters.DateFilter(method="filter_added_from", label=_("Added from"))
+    added_to = django_filters.DateFilter(method="filter_added_to", label=_("Added until"))
+
+    def filter_city(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(city__istartswith=value.strip()) if value.strip() else queryset
+
+    def filter_country(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(country=value.strip().upper()) if value.strip() else queryset
+
+    def filter_added_from(self, queryset: QuerySet[Any], name: str, value: date) -> QuerySet[Any]:
+        return queryset.filter(created_at__gte=_start_of_day(value))
+
+    def filter_added_to(self, queryset: QuerySet[Any], name: str, value: date) -> QuerySet[Any]:
+        return queryset.filter(created_at__lt=_start_of_day(value + timedelta(days=1)))
+
+    def address_and_date_groups(self) -> None:
+        add = self.add_filter_group  # type: ignore[attr-defined]  # MoreFiltersMixin, in the subclasses
+        add(str(_("City")), [FilterInput("city", str(_("City starts with")), "text")])
+        add(str(_("Country")), [FilterInput("country", str(_("Two letters, e.g. DE")), "text")])
+        add(
+            str(_("Added")),
+            [FilterInput("added_from", str(_("From")), "date"), FilterInput("added_to", str(_("Until")), "date")],
+        )
 
 
 class OwnerFilterMixin:
@@ -34,13 +73,18 @@ class OwnerFilterMixin:
         return queryset.filter(owner_id=int(value))
 
 
-class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.FilterSet):
+class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     stage = django_filters.ChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices, label=_("Stage"))
     owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
     tag = django_filters.CharFilter(method="filter_tag", label=_("Tag"))
     source = django_filters.CharFilter(field_name="source", label=_("Source"))
     email_consent = django_filters.BooleanFilter(field_name="email_consent", label=_("Email consent"))
+    sms_consent = django_filters.BooleanFilter(field_name="sms_consent", label=_("SMS consent"))
+    preferred_channel = django_filters.ChoiceFilter(
+        field_name="preferred_channel", choices=PreferredChannel.choices, label=_("Preferred channel")
+    )
+    account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))  # from an account's page
 
     class Meta:
         model = Contact
@@ -50,6 +94,21 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.Fil
         super().__init__(data, queryset=Contact.objects.all())
         self.tenant, self.user = tenant, user
         self.set_owner_choices(tenant)
+        self.add_filter_group(str(_("Source")), [FilterInput("source", str(_("e.g. referral")), "text")])
+        self.add_filter_group(
+            str(_("SMS consent")),
+            [
+                FilterInput(
+                    "sms_consent", str(_("SMS consent")), "select", [("true", str(_("Yes"))), ("false", str(_("No")))]
+                )
+            ],
+        )
+        channels = [(value, str(label)) for value, label in PreferredChannel.choices]
+        self.add_filter_group(
+            str(_("Preferred channel")),
+            [FilterInput("preferred_channel", str(_("Preferred channel")), "select", channels)],
+        )
+        self.address_and_date_groups()
         self.add_custom_field_filters(CustomFieldEntity.CONTACT)
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
@@ -66,10 +125,12 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.Fil
         return self.data.urlencode() if hasattr(self.data, "urlencode") else ""
 
 
-class AccountFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.FilterSet):
+class AccountFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     owner = django_filters.ChoiceFilter(method="filter_owner", label=_("Owner"), choices=[])
     industry = django_filters.ChoiceFilter(field_name="industry", label=_("Industry"), choices=[])
+    employees_min = django_filters.NumberFilter(field_name="employees", lookup_expr="gte", label=_("Employees from"))
+    employees_max = django_filters.NumberFilter(field_name="employees", lookup_expr="lte", label=_("Employees to"))
 
     class Meta:
         model = Account
@@ -79,6 +140,14 @@ class AccountFilter(CustomFieldFilterMixin, OwnerFilterMixin, django_filters.Fil
         super().__init__(data, queryset=Account.objects.all())
         self.tenant, self.user = tenant, user
         self.set_owner_choices(tenant)
+        self.add_filter_group(
+            str(_("Employees")),
+            [
+                FilterInput("employees_min", str(_("From")), "number"),
+                FilterInput("employees_max", str(_("To")), "number"),
+            ],
+        )
+        self.address_and_date_groups()
         self.add_custom_field_filters(CustomFieldEntity.ACCOUNT)
         industries = Account.objects.exclude(industry="").values_list("industry", flat=True).distinct()
         self.filters["industry"].extra["choices"] = [(name, name) for name in sorted(industries[:200])]

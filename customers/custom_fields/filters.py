@@ -10,7 +10,6 @@ read the rows the other filters leave; docs/benchmarks.md has what that costs at
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,25 +18,9 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils.translation import gettext as _
 
+from crm.filter_menu import FilterInput, MoreFiltersMixin
 from customers.custom_fields.selectors import active_custom_fields
 from customers.models import CustomField, CustomFieldType
-
-
-@dataclass(frozen=True)
-class FilterInput:
-    """One input of the filter form: its name, placeholder and, for selects, the options."""
-
-    name: str
-    label: str
-    kind: str  # "text", "number", "date" or "select"
-    choices: list[tuple[str, str]]
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class CustomFilterGroup:
-    field: CustomField
-    inputs: list[FilterInput]
 
 
 def _value(key: str) -> KeyTransform:
@@ -122,20 +105,12 @@ def _inputs_for(field: CustomField) -> list[FilterInput]:
             return [FilterInput(name, label, "text", [])]
 
 
-class CustomFieldFilterMixin:
+class CustomFieldFilterMixin(MoreFiltersMixin):
     """Call ``add_custom_field_filters(entity)`` in the FilterSet's ``__init__``."""
 
     filters: dict[str, django_filters.Filter]
-    custom_filter_groups: list[CustomFilterGroup]
 
     def add_custom_field_filters(self, entity: str) -> None:
-        self.custom_filter_groups = []
         for field in active_custom_fields(entity):
             self.filters.update(_filters_for(field))
-            data = getattr(self, "data", None) or {}
-            inputs = [replace(item, value=str(data.get(item.name) or "")) for item in _inputs_for(field)]
-            self.custom_filter_groups.append(CustomFilterGroup(field=field, inputs=inputs))
-
-    @property
-    def custom_filters_in_use(self) -> int:
-        return sum(1 for group in self.custom_filter_groups for item in group.inputs if item.value)
+            self.add_filter_group(field.label, _inputs_for(field))

@@ -75,3 +75,56 @@ def test_the_chosen_filters_stay_selected(alice_client, people):
     page = alice_client.get("/customers/contacts/", {"owner": "me", "stage": "lead", "tag": "vip"}).content.decode()
     assert '<option value="me" selected>' in page and '<option value="lead" selected>' in page
     assert 'name="tag" value="vip"' in page
+
+
+@pytest.fixture
+def spread(tenant_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    ContactFactory(tenant=tenant_a, first_name="Di", last_name="Berlin", city="Berlin", country="DE", sms_consent=True,
+                   preferred_channel="whatsapp", source="expo", created_at=now - timedelta(days=40))  # fmt: skip
+    ContactFactory(tenant=tenant_a, first_name="Ed", last_name="Boston", city="Boston", country="US",
+                   created_at=now)  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"city": "ber"}, ["Di Berlin"]),
+        ({"country": "us"}, ["Ed Boston"]),
+        ({"sms_consent": "true"}, ["Di Berlin"]),
+        ({"preferred_channel": "whatsapp"}, ["Di Berlin"]),
+        ({"source": "expo"}, ["Di Berlin"]),
+        ({"added_from": "2000-01-01"}, ["Di Berlin", "Ed Boston"]),
+    ],
+)
+def test_the_more_filters_menu_filters_standard_fields(alice_client, spread, params, expected):
+    assert names_on(alice_client.get("/customers/contacts/", params).content.decode()) == expected
+
+
+@pytest.mark.django_db
+def test_added_dates_are_whole_days_in_the_users_time_zone(alice_client, spread):
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    assert names_on(alice_client.get("/customers/contacts/", {"added_from": today}).content.decode()) == ["Ed Boston"]
+    assert names_on(alice_client.get("/customers/contacts/", {"added_to": today}).content.decode()) == [
+        "Di Berlin",
+        "Ed Boston",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_accounts_list_filters_by_size_and_place(alice_client, tenant_a):
+    from tests.factories import AccountFactory
+
+    AccountFactory(tenant=tenant_a, name="Small GmbH", employees=8, city="Munich", country="DE")
+    AccountFactory(tenant=tenant_a, name="Big Inc", employees=5000, city="Miami", country="US")
+    page = alice_client.get("/customers/accounts/", {"employees_min": "100"}).content.decode()
+    assert "Big Inc" in page and "Small GmbH" not in page
+    page = alice_client.get("/customers/accounts/", {"city": "mu", "country": "de"}).content.decode()
+    assert "Small GmbH" in page and "Big Inc" not in page
