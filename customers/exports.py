@@ -78,10 +78,12 @@ def csv_chunks(rows: Iterable[tuple[Any, ...]], header: list[str]) -> Iterator[s
     yield buffer.getvalue()
 
 
-def xlsx_file(rows: Iterable[tuple[Any, ...]], header: list[str]) -> tempfile.SpooledTemporaryFile[bytes]:
+def xlsx_file(
+    rows: Iterable[tuple[Any, ...]], header: list[str], *, title: str = "Contacts"
+) -> tempfile.SpooledTemporaryFile[bytes]:
     """A write-only workbook of the rows, in a temporary file ready to be streamed."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Contacts")
+    sheet = workbook.create_sheet(title)
     sheet.append(header)
     for row in rows:
         sheet.append([neutralise(value) for value in row])

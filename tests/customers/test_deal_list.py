@@ -164,3 +164,19 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(alice_client, tenant_
         page = charlie_client.get("/deals/list/").content.decode()
     assert len(deal_names(page)) == 50
     assert len(ten) == len(fifty)
+
+
+@pytest.mark.django_db
+def test_the_excel_export_has_the_view_and_a_column_per_custom_field(alice_client, tenant_a, board):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.factories import CustomFieldFactory
+
+    CustomFieldFactory(tenant=tenant_a, entity="deal", key="competitor", label="Competitor")
+    response = alice_client.get("/deals/list/export/", {"sort": "amount", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)["Deals"]
+    rows = list(sheet.values)
+    assert rows[0][:2] == ("ID", "Name") and rows[0][-1] == "Competitor"
+    assert [row[1] for row in rows[1:3]] == ["Acme expansion", "Beta renewal"]
