@@ -306,6 +306,8 @@ def main() -> None:
     if not args.reuse:
         recreate_database()
         seed(args.customers, args.small_tenants, args.small_size)
+    else:  # a database seeded by an earlier version: bring its schema up to date
+        call_command("migrate", verbosity=0, interactive=False)
     if args.seed_only:
         return
     results = run(args.requests)

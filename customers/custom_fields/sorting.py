@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Case, DateField, FloatField, IntegerField, Value, When
+from django.db.models import Case, DateField, FloatField, IntegerField, TextField, Value, When
 from django.db.models.expressions import Expression
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
@@ -40,7 +40,7 @@ def _value(field: CustomField) -> Expression:
         case CustomFieldType.DATE:
             return Coalesce(Cast(text, DateField()), Value("1970-01-01", output_field=DateField()))
         case _:
-            return Coalesce(text, Value(""))
+            return Coalesce(text, Value(""), output_field=TextField())
 
 
 def options_for(field: CustomField) -> list[SortOption]:

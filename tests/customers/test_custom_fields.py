@@ -321,6 +321,10 @@ def test_the_contact_list_sorts_by_a_custom_field_with_empty_values_last(alice_c
     assert names_on(page) == ["Bo Silver", "Ann Gold", "Cy None"]
     page = alice_client.get("/customers/contacts/", {"sort": "cf_renewal_desc"}).content.decode()
     assert names_on(page) == ["Bo Silver", "Ann Gold", "Cy None"]
+    page = alice_client.get("/customers/contacts/", {"sort": "cf_tier"}).content.decode()  # a choice: A to Z
+    assert names_on(page) == ["Ann Gold", "Bo Silver", "Cy None"]
+    page = alice_client.get("/customers/contacts/", {"sort": "cf_vat"}).content.decode()  # text
+    assert names_on(page) == ["Ann Gold", "Bo Silver", "Cy None"]
 
 
 @pytest.mark.django_db
