@@ -11,7 +11,7 @@ class Role(models.TextChoices):
     SALES = "sales", _("Sales")
     SERVICE = "service", _("Service")
     MARKETING = "marketing", _("Marketing")
-    ANALYST = "analyst", _("Analyst (read-only)")
+    ANALYST = "analyst", _("Analyst")
 
 
 class Capability(models.TextChoices):
@@ -53,7 +53,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.SERVICE: frozenset(_READ | {Capability.TICKETS_EDIT, Capability.INTERACTIONS_EDIT, Capability.CUSTOMERS_EDIT}),
     Role.MARKETING: frozenset(_READ | {Capability.CAMPAIGNS_EDIT, Capability.CUSTOMERS_EXPORT}),
-    Role.ANALYST: frozenset(_READ | {Capability.CUSTOMERS_EXPORT}),
+    Role.ANALYST: frozenset(_READ | {Capability.CUSTOMERS_EXPORT, Capability.ANALYTICS_RUN}),
 }
 
 
@@ -63,6 +63,7 @@ def role_can(role: str, capability: str) -> bool:
 
 class Visibility(models.TextChoices):
     ALL = "all", _("All records")
+    TEAM = "team", _("Records owned by their teams")
     OWN = "own", _("Only records they own")
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("workspace/visibility/", views.record_visibility, name="record-visibility"),
+    path("workspace/teams/", include("crm.teams.urls")),
     path("workspace/custom-fields/", include("customers.custom_fields.urls")),
     path("workspace/exchange-rates/", include("customers.exchange_rates.urls")),
     path("workspace/switch/", views.switch_workspace, name="switch-workspace"),
@@ -32,6 +33,8 @@ urlpatterns = [
     path("customers/duplicates/", include("customers.duplicates.urls")),
     path("customers/", include("customers.urls")),
     path("deals/", include("customers.deals.urls")),
+    path("analytics/data-quality/", include("analytics.quality.urls")),
+    path("analytics/", include("analytics.urls")),
     path("lists/", include("crm.lists.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

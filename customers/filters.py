@@ -10,11 +10,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from analytics.rfm import SEGMENTS
 from crm.filter_menu import FilterInput
 from crm.models import Tenant, User
 from customers.custom_fields.filters import CustomFieldFilterMixin
 from customers.forms import tenant_members
-from customers.models import Account, Contact, CustomFieldEntity, LifecycleStage, PreferredChannel
+from customers.models import Account, Contact, CustomFieldEntity, LifecycleStage, PreferredChannel, RiskBand
 
 ME = "me"
 NOBODY = "none"
@@ -85,6 +86,12 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
         field_name="preferred_channel", choices=PreferredChannel.choices, label=_("Preferred channel")
     )
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))  # from an account's page
+    risk = django_filters.ChoiceFilter(field_name="risk_band", choices=RiskBand.choices, label=_("Churn risk"))
+    segment = django_filters.ChoiceFilter(
+        field_name="rfm_segment", choices=[(name, name) for name in SEGMENTS], label=_("RFM segment")
+    )
+    value_min = django_filters.NumberFilter(field_name="predicted_value", lookup_expr="gte", label=_("Value from"))
+    value_max = django_filters.NumberFilter(field_name="predicted_value", lookup_expr="lte", label=_("Value to"))
 
     class Meta:
         model = Contact
@@ -109,6 +116,16 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
             [FilterInput("preferred_channel", str(_("Preferred channel")), "select", channels)],
         )
         self.address_and_date_groups()
+        bands = [(value, str(label)) for value, label in RiskBand.choices]
+        self.add_filter_group(str(_("Churn risk")), [FilterInput("risk", str(_("Churn risk")), "select", bands)])
+        segments = [(name, name) for name in SEGMENTS]
+        self.add_filter_group(
+            str(_("RFM segment")), [FilterInput("segment", str(_("RFM segment")), "select", segments)]
+        )
+        self.add_filter_group(
+            str(_("Predicted value")),
+            [FilterInput("value_min", str(_("From")), "number"), FilterInput("value_max", str(_("To")), "number")],
+        )
         self.add_custom_field_filters(CustomFieldEntity.CONTACT)
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:

@@ -9,8 +9,9 @@ last when soonest first).
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
-from django.db.models import Case, DateField, F, IntegerField, Value, When
+from django.db.models import Case, DateField, DecimalField, F, FloatField, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 
 # customers.models.LifecycleStage in funnel order (this module cannot import the models).
@@ -35,3 +36,15 @@ def employees_or_none() -> Coalesce:
 def close_date_or_never() -> Coalesce:
     """Expected close date, 9999-12-31 when there is none (sorted last when soonest first)."""
     return Coalesce(F("expected_close_date"), Value(NO_CLOSE_DATE), output_field=DateField())
+
+
+def churn_or_none() -> Coalesce:
+    """Churn probability, -1 when the contact has not been scored (sorted last when riskiest first)."""
+    return Coalesce(F("churn_probability"), Value(-1.0), output_field=FloatField())
+
+
+def value_or_none() -> Coalesce:
+    """Predicted value, -1 when the contact has not been scored (sorted last when most valuable first)."""
+    return Coalesce(
+        F("predicted_value"), Value(Decimal(-1)), output_field=DecimalField(max_digits=14, decimal_places=2)
+    )

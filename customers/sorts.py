@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.sorting import SortOption, sorts_for
 from customers.custom_fields.sorting import provider_for as custom_field_sorts
 from customers.models import CustomFieldEntity
-from customers.sort_keys import close_date_or_never, employees_or_none, lifecycle_rank
+from customers.sort_keys import churn_or_none, close_date_or_never, employees_or_none, lifecycle_rank, value_or_none
 
 CONTACT_SORTS = sorts_for("contacts")
 CONTACT_SORTS.register(SortOption("name", _("Name A to Z"), ("last_name", "first_name", "id")), default=True)
@@ -21,6 +21,8 @@ CONTACT_SORTS.register(SortOption("newest", _("Newest first"), ("created_at", "i
 CONTACT_SORTS.register(SortOption("oldest", _("Oldest first"), ("created_at", "id")))
 CONTACT_SORTS.register(SortOption("updated", _("Recently updated"), ("updated_at", "id"), descending=True))
 CONTACT_SORTS.register(SortOption("stage", _("Lifecycle stage"), (lifecycle_rank(), "last_name", "first_name", "id")))
+CONTACT_SORTS.register(SortOption("churn", _("Highest churn risk"), (churn_or_none(), "id"), descending=True))
+CONTACT_SORTS.register(SortOption("value", _("Highest predicted value"), (value_or_none(), "id"), descending=True))
 
 ACCOUNT_SORTS = sorts_for("accounts")
 ACCOUNT_SORTS.register(SortOption("name", _("Name A to Z"), ("name", "id")), default=True)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 
+from analytics.selectors import contact_scores_context
 from crm.access import acting_user, capability_required, get_object_for_user, object_view
 from crm.lists.views import toolbar_context
 from crm.roles import Capability
@@ -72,6 +73,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_deals": open_deals_for(contact=contact),
         "custom_values": shown_custom_values(CustomFieldEntity.CONTACT, contact.custom_fields),
         "duplicates": open_pairs_for(contact),
+        **contact_scores_context(contact),
     }
     return render(request, "customers/contact_detail.html", context)
 

@@ -1,6 +1,6 @@
 """Shared fixtures: the database set up as the owner role, the personas, CI rules.
 
-Personas (STYLE.md): tenants A and B; alice (A admin), bob (A analyst, read-only),
+Personas (STYLE.md): tenants A and B; alice (A admin), bob (A analyst: reads customers, runs analytics, edits nothing),
 charlie (B admin). Every persona's password is PASSWORD.
 """
 

@@ -9,7 +9,8 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from crm.models import BulkJob, Membership, SavedView, Tenant, User
+from analytics.models import DataQualityRun, ModelRun
+from crm.models import BulkJob, Membership, SavedView, Team, Tenant, User
 from crm.roles import Role
 from crm.tenancy.context import tenant_context
 from customers.models import (
@@ -207,3 +208,27 @@ class ExchangeRateFactory(TenantOwnedFactory):
 
     currency = "EUR"
     rate = Decimal("1.10")
+
+
+class ModelRunFactory(TenantOwnedFactory):
+    class Meta:
+        model = ModelRun
+
+    status = "succeeded"
+
+
+class DataQualityRunFactory(TenantOwnedFactory):
+    """A finished cleaning run with no figures (pass status=, completeness=, invalid=... as needed)."""
+
+    class Meta:
+        model = DataQualityRun
+
+    status = "done"
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class TeamFactory(TenantOwnedFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")

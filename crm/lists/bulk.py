@@ -20,8 +20,8 @@ from django.utils.translation import ngettext
 from crm.lists.models import BulkJob, BulkJobStatus
 from crm.lists.registry import BulkAction, BulkActionError, BulkOutcome, ListSpec, list_spec
 from crm.models import Membership, Tenant, User
-from crm.roles import Visibility, visibility_for
 from crm.tenancy.context import visibility_context
+from crm.visibility import visible_owners_for
 
 # Selections up to this size run in the request, in one transaction; larger ones become a job.
 IN_REQUEST_LIMIT = 200
@@ -116,11 +116,10 @@ def bulk_job_run(*, job_id: int) -> None:
     if action is None or user is None or membership is None or not membership.can(action.capability):
         _finish(job.pk, BulkJobStatus.FAILED, _("The person who started this action may no longer do it."))
         return
-    own_only = visibility_for(membership.role, membership.tenant.record_visibility) == Visibility.OWN
     values = job.params.get("values", {})
     selection = Selection(ids=job.params.get("ids"), query=job.params.get("query", ""))
     try:
-        with visibility_context(user.pk if own_only else None):
+        with visibility_context(visible_owners_for(membership)):
             _run_chunks(job, spec, action, selection, values, membership.tenant, user)
     except BulkActionError as refused:
         _finish(job.pk, BulkJobStatus.FAILED, str(refused))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -186,6 +187,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.read_int("CELERY_TASK_SOFT_TIME_LIMIT", defaul
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# celery beat (a separate process in the full stack). Each entry is a dispatcher that queues one run
+# per active tenant, staggered; the per-tenant runs skip a tenant whose previous run is still going.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "data-quality-nightly": {  # clean first: scoring and segments read the cleaned values
+        "task": "analytics.data_quality_nightly",
+        "schedule": crontab(hour=1, minute=0),
+    },
+}
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

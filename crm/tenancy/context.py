@@ -9,7 +9,7 @@ the row-level security policies read (crm/db/backends/postgresql/base.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -47,20 +47,23 @@ def tenant_context(tenant_id: int | None) -> Iterator[None]:
         _current_tenant_id.reset(token)
 
 
-# Record visibility (issue 3): the signed-in user's scope, set by the middleware next to the
-# tenant. None means "all records", which is also what tasks and commands get.
-_own_records_of: ContextVar[int | None] = ContextVar("own_records_of", default=None)
+# Record visibility (issue 3): the ids of the users whose records the signed-in user may see,
+# set by the middleware next to the tenant (crm/visibility.py). None means "all records", which is
+# also what tasks and commands get unless they set it.
+_visible_owners: ContextVar[tuple[int, ...] | None] = ContextVar("visible_owners", default=None)
 
 
-def own_records_only_for() -> int | None:
-    """The user id whose records alone are visible, or None when every record is."""
-    return _own_records_of.get()
+def own_records_only_for() -> tuple[int, ...] | None:
+    """The owners whose records alone are visible (the user, or their teams' members), or None when
+    every record is. Hashable, so it can key caches of per-visibility figures."""
+    return _visible_owners.get()
 
 
 @contextmanager
-def visibility_context(own_records_of: int | None) -> Iterator[None]:
-    token = _own_records_of.set(own_records_of)
+def visibility_context(owners: int | Iterable[int] | None) -> Iterator[None]:
+    scope = None if owners is None else (owners,) if isinstance(owners, int) else tuple(sorted(set(owners)))
+    token = _visible_owners.set(scope)
     try:
         yield
     finally:
-        _own_records_of.reset(token)
+        _visible_owners.reset(token)

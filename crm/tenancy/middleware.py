@@ -9,9 +9,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from crm.roles import Visibility, visibility_for
 from crm.selectors import choose_active_membership, memberships_for_user
 from crm.tenancy.context import tenant_context, visibility_context
+from crm.visibility import visible_owners_for
 
 ACTIVE_TENANT_SESSION_KEY = "active_tenant_id"
 
@@ -40,14 +40,10 @@ class TenantMiddleware:
             if request.session.get(ACTIVE_TENANT_SESSION_KEY) != membership.tenant_id:
                 request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
         _activate_user_preferences(request)
-        own_only = (
-            membership is not None
-            and visibility_for(membership.role, membership.tenant.record_visibility) == Visibility.OWN
-        )
         try:
             with (
                 tenant_context(membership.tenant_id if membership else None),
-                visibility_context(user.pk if own_only else None),
+                visibility_context(visible_owners_for(membership)),
             ):
                 return self.get_response(request)
         finally:

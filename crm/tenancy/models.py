@@ -19,9 +19,9 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         # Owned records (contacts, accounts, deals) obey the role's record visibility here, so
         # lists, search, exports, the API, the board and detail pages cannot disagree.
         owner_field = getattr(self.model, "VISIBILITY_OWNER_FIELD", None)
-        user_id = own_records_only_for()
-        if owner_field and user_id is not None:
-            queryset = queryset.filter(**{owner_field: user_id})
+        owners = own_records_only_for()
+        if owner_field and owners is not None:
+            queryset = queryset.filter(**{f"{owner_field}__in": owners})
         return queryset
 
 

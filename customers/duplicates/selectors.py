@@ -23,8 +23,8 @@ class QueuePage:
 
 def _visible(pairs: QuerySet[DuplicateCandidate]) -> QuerySet[DuplicateCandidate]:
     """The manager checks contact_a's owner for "own records" roles; both contacts must be theirs."""
-    user_id = own_records_only_for()
-    return pairs.filter(contact_b__owner_id=user_id) if user_id is not None else pairs
+    owners = own_records_only_for()
+    return pairs.filter(contact_b__owner_id__in=owners) if owners is not None else pairs
 
 
 def open_pairs() -> QuerySet[DuplicateCandidate]:

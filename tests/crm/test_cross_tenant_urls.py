@@ -15,7 +15,8 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from crm.models import BulkJob, SavedView
+from analytics.models import DataQualityRun, ModelRun
+from crm.models import BulkJob, SavedView, Team
 from customers.duplicates.models import DuplicateCandidate, DuplicateRun
 from customers.models import Account, Contact, CustomField, Deal, ExchangeRate, Order, Pipeline
 from tests.factories import (
@@ -23,13 +24,16 @@ from tests.factories import (
     BulkJobFactory,
     ContactFactory,
     CustomFieldFactory,
+    DataQualityRunFactory,
     DealFactory,
     DuplicateCandidateFactory,
     DuplicateRunFactory,
     ExchangeRateFactory,
+    ModelRunFactory,
     OrderFactory,
     PipelineFactory,
     SavedViewFactory,
+    TeamFactory,
 )
 
 FACTORIES: dict[type[Model], Any] = {
@@ -40,6 +44,9 @@ FACTORIES: dict[type[Model], Any] = {
     Pipeline: PipelineFactory,
     CustomField: CustomFieldFactory,
     ExchangeRate: ExchangeRateFactory,
+    ModelRun: ModelRunFactory,
+    Team: TeamFactory,
+    DataQualityRun: DataQualityRunFactory,
     DuplicateCandidate: DuplicateCandidateFactory,
     DuplicateRun: DuplicateRunFactory,
     SavedView: SavedViewFactory,

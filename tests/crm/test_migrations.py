@@ -41,7 +41,7 @@ def test_makemigrations_adds_row_level_security_after_each_new_tenant_model():
         "Stage",
     ]
     crm_operations = [op for migration in changes["crm"] for op in migration.operations]
-    # Tenants, users and memberships are the global tenancy core, not tenant tables; saved views
-    # and bulk jobs are.
+    # Tenants, users and memberships are the global tenancy core, not tenant tables; saved views,
+    # bulk jobs and teams are.
     crm_secured = [op.model_name for op in crm_operations if isinstance(op, EnableTenantRowLevelSecurity)]
-    assert sorted(crm_secured) == ["BulkJob", "SavedView"]
+    assert sorted(crm_secured) == ["BulkJob", "SavedView", "Team", "TeamMember"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from crm.roles import Role
+from crm.tenancy.context import tenant_context
 from tests.conftest import client_for
 from tests.factories import ContactFactory, DealFactory, MembershipFactory, OrderFactory, UserFactory
 
@@ -79,3 +80,37 @@ def test_only_admins_change_record_visibility(bob_client, tenant_a):
     assert response.status_code == 403
     tenant_a.refresh_from_db()
     assert tenant_a.record_visibility == {}
+
+
+@pytest.mark.django_db
+def test_a_rep_limited_to_team_records_sees_their_teammates_records_only(tenant_a, alice_client):
+    from crm.models import Team, TeamMember
+
+    sam = UserFactory(email="sam@acme.example", full_name="Sam Sales")
+    sally = UserFactory(email="sally@acme.example", full_name="Sally Seller")
+    otto = UserFactory(email="otto@acme.example", full_name="Otto Other")
+    for rep in (sam, sally, otto):
+        MembershipFactory(user=rep, tenant=tenant_a, role=Role.SALES)
+    alice_client.post(
+        "/workspace/visibility/", {"sales": "team", "service": "all", "marketing": "all", "analyst": "all"}
+    )
+    response = alice_client.post("/workspace/teams/new/", {"name": "East", "members": [sam.pk, sally.pk]})
+    assert response.status_code == 302
+    ContactFactory(tenant=tenant_a, first_name="Ann", last_name="Sams", owner=sam)
+    ContactFactory(tenant=tenant_a, first_name="Bea", last_name="Sallys", owner=sally)
+    ContactFactory(tenant=tenant_a, first_name="Cy", last_name="Ottos", owner=otto)
+    listing = client_for(sam).get("/customers/contacts/").content.decode()
+    assert "Ann Sams" in listing and "Bea Sallys" in listing and "Cy Ottos" not in listing
+    api = client_for(otto).get("/api/v1/contacts/").json()["results"]
+    assert [row["last_name"] for row in api] == ["Ottos"]  # in no team: their own records only
+    with tenant_context(tenant_a.id):
+        assert TeamMember.objects.filter(team=Team.objects.get(name="East")).count() == 2
+
+
+@pytest.mark.django_db
+def test_only_admins_manage_teams(bob_client, alice_client, tenant_a):
+    assert bob_client.get("/workspace/teams/").status_code == 403
+    assert "No teams yet" in alice_client.get("/workspace/teams/").content.decode()
+    alice_client.post("/workspace/teams/new/", {"name": "East"})
+    page = alice_client.post("/workspace/teams/new/", {"name": "east"}).content.decode()
+    assert "Another team is already called “east”." in page

@@ -1,0 +1,1 @@
+"""Data quality: the cleaning run (normalise, flag, count, find duplicates) and its page."""
