@@ -15,14 +15,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from crm.tenancy.context import tenant_context
 from customers.custom_fields.values import export_value
 from customers.models import CustomField
 
 XLSX_MAX_ROWS = 100_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ACCOUNT_COLUMNS = [
+    ("id", "ID"), ("name", "Name"), ("industry", "Industry"), ("employees", "Employees"), ("website", "Website"),
+    ("phone", "Phone"), ("city", "City"), ("country", "Country"), ("owner__email", "Owner"),
+    ("parent__name", "Parent account"), ("external_id", "External id"), ("created_at", "Added"),
+]  # fmt: skip
 CONTACT_COLUMNS = [
     ("id", "ID"), ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"),
     ("phone", "Phone"), ("title", "Job title"), ("account__name", "Account"), ("lifecycle_stage", "Lifecycle stage"),
@@ -91,3 +103,34 @@ def xlsx_file(
     workbook.save(output)
     output.seek(0)
     return output
+
+
+def export_response(
+    request: HttpRequest,
+    *,
+    rows: QuerySet[Any],
+    header: list[str],
+    custom: list[CustomField],
+    name: str,
+    list_url: str,
+) -> HttpResponseBase:
+    """``rows`` (values_list ending with ``custom_fields``) as the file the user asked for: CSV streamed at
+    any size, or XLSX up to XLSX_MAX_ROWS (beyond that, back to the list with a message)."""
+    stamp = timezone.localdate().isoformat()
+    if request.GET.get("format") == "xlsx":
+        if rows.count() > XLSX_MAX_ROWS:
+            message = _("Excel exports stop at %(max)s rows; narrow the filter or export CSV, which has no limit.")
+            messages.error(request, message % {"max": f"{XLSX_MAX_ROWS:,}"})
+            return redirect(f"{list_url}?{request.GET.urlencode()}")
+        workbook = xlsx_file(with_custom_fields(rows.iterator(), custom), header, title=name.capitalize())
+        return FileResponse(workbook, as_attachment=True, filename=f"{name}-{stamp}.xlsx")
+    tenant_id = request.tenant.id  # type: ignore[attr-defined]
+
+    def stream() -> Iterator[str]:
+        # Streaming runs after the view has returned, outside the middleware's tenant context.
+        with tenant_context(tenant_id):
+            yield from csv_chunks(with_custom_fields(rows.iterator(chunk_size=2000), custom), header)
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    return response

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", views.account_list, name="account-list"),
     path("accounts/new/", views.account_create, name="account-create"),
     path("accounts/options/", views.account_options, name="account-options"),
+    path("accounts/export/", views.account_export, name="account-export"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account-edit"),
     path("accounts/<int:pk>/delete/", views.account_delete, name="account-delete"),

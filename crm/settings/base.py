@@ -194,6 +194,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "analytics.data_quality_nightly",
         "schedule": crontab(hour=1, minute=0),
     },
+    "scoring-nightly": {  # then score: analytics.schedule_nightly_runs queues one run per tenant
+        "task": "analytics.schedule_nightly_runs",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 CACHES = {

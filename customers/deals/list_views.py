@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from crm.access import acting_user, capability_required
 from crm.lists.views import toolbar_context
 from crm.roles import Capability
 from crm.sorting import keyset_page, order_by_sort
-from crm.tenancy.context import tenant_context
 from customers import exports
 from customers.custom_fields.selectors import active_custom_fields
 from customers.deals.filters import DealFilter
@@ -66,21 +60,5 @@ def deal_export(request: HttpRequest) -> HttpResponseBase:
     custom = active_custom_fields(CustomFieldEntity.DEAL)
     rows = order_by_sort(base, sort).values_list(*(field for field, _ in DEAL_COLUMNS), "custom_fields")
     header = [label for _, label in DEAL_COLUMNS] + [field.label for field in custom]
-    stamp = timezone.localdate().isoformat()
-    if request.GET.get("format") == "xlsx":
-        if rows.count() > exports.XLSX_MAX_ROWS:
-            message = _("Excel exports stop at %(max)s rows; narrow the filter or export CSV, which has no limit.")
-            messages.error(request, message % {"max": f"{exports.XLSX_MAX_ROWS:,}"})
-            return redirect(f"{reverse('deals:list')}?{request.GET.urlencode()}")
-        workbook = exports.xlsx_file(exports.with_custom_fields(rows.iterator(), custom), header, title="Deals")
-        return FileResponse(workbook, as_attachment=True, filename=f"deals-{stamp}.xlsx")
-    tenant_id = request.tenant.id  # type: ignore[attr-defined]
-
-    def stream() -> Iterator[str]:
-        # Streaming runs after the view has returned, outside the middleware's tenant context.
-        with tenant_context(tenant_id):
-            yield from exports.csv_chunks(exports.with_custom_fields(rows.iterator(chunk_size=2000), custom), header)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="deals-{stamp}.csv"'
-    return response
+    return exports.export_response(request, rows=rows, header=header, custom=custom, name="deals",
+                                   list_url=reverse("deals:list"))  # fmt: skip

@@ -130,3 +130,27 @@ def test_run_now_goes_through_a_real_worker_with_progress_to_the_end(celery_work
     assert run.progress == 1.0 and set(run.timings) == {"extract", "model", "write"}
     page = client.get("/analytics/runs/").content.decode()
     assert f"Run {run.pk} finished." in page
+
+
+@pytest.mark.django_db
+def test_the_nightly_dispatcher_queues_a_run_for_each_tenant_that_wants_one(tenant_a, tenant_b):
+    from analytics.models import AnalyticsConfig
+    from analytics.tasks import schedule_nightly_runs
+
+    with tenant_context(tenant_b.id):
+        AnalyticsConfig.objects.create(tenant=tenant_b, nightly=False)
+    assert schedule_nightly_runs() == 1
+    with tenant_context(tenant_a.id):
+        assert ModelRun.objects.filter(status=RunStatus.QUEUED, requested_by=None).count() == 1
+    with tenant_context(tenant_b.id):
+        assert not ModelRun.objects.exists()
+
+
+def test_beat_schedules_only_tasks_that_exist():
+    from django.conf import settings
+
+    from crm.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks, entry["task"]

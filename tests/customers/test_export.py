@@ -64,3 +64,28 @@ def test_the_analyst_may_export_and_charlie_sees_none_of_tenant_a(bob_client, ch
     assert len(exported_csv(bob_client.get("/customers/contacts/export/", {"format": "csv"}))) == 3
     _, *theirs = exported_csv(charlie_client.get("/customers/contacts/export/", {"format": "csv"}))
     assert [row[2] for row in theirs] == ["Theirs"]
+
+
+@pytest.mark.django_db
+def test_the_account_export_follows_the_view_with_a_column_per_custom_field(alice_client, tenant_a, tenant_b):
+    from tests.factories import AccountFactory, CustomFieldFactory
+
+    CustomFieldFactory(tenant=tenant_a, entity="account", key="vat", label="VAT number")
+    AccountFactory(tenant=tenant_a, name="Big Inc", employees=5000, custom_fields={"vat": "=EVIL()"})
+    AccountFactory(tenant=tenant_a, name="Small GmbH", employees=8)
+    AccountFactory(tenant=tenant_b, name="Their Corp", employees=9000)
+    response = alice_client.get("/customers/accounts/export/", {"employees_min": "100", "format": "csv"})
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("ID,Name,Industry") and lines[0].endswith(",VAT number")
+    assert len(lines) == 2 and "Big Inc" in lines[1] and lines[1].endswith(",'=EVIL()")
+
+
+@pytest.mark.django_db
+def test_read_only_roles_without_export_cannot_export_accounts(tenant_a, client):
+    from crm.roles import Role
+    from tests.conftest import client_for
+    from tests.factories import MembershipFactory, UserFactory
+
+    rep = UserFactory(email="service@acme.example")
+    MembershipFactory(user=rep, tenant=tenant_a, role=Role.SERVICE)
+    assert client_for(rep).get("/customers/accounts/export/", {"format": "csv"}).status_code == 403
