@@ -67,3 +67,23 @@ def visibility_context(owners: int | Iterable[int] | None) -> Iterator[None]:
         yield
     finally:
         _visible_owners.reset(token)
+
+
+# Per-request memo: small reads that several parts of one page need (custom-field definitions for
+# the filters, the sort menu and the form) are read once. Set by the middleware for each request and
+# dropped after it, so no value outlives the request that read it.
+_request_memo: ContextVar[dict[object, object] | None] = ContextVar("request_memo", default=None)
+
+
+def request_memo() -> dict[object, object] | None:
+    """This request's memo, or None outside a request (tasks, commands: no memo, always fresh)."""
+    return _request_memo.get()
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from crm.selectors import choose_active_membership, memberships_for_user
-from crm.tenancy.context import tenant_context, visibility_context
+from crm.tenancy.context import request_scope, tenant_context, visibility_context
 from crm.visibility import visible_owners_for
 
 ACTIVE_TENANT_SESSION_KEY = "active_tenant_id"
@@ -44,6 +44,7 @@ class TenantMiddleware:
             with (
                 tenant_context(membership.tenant_id if membership else None),
                 visibility_context(visible_owners_for(membership)),
+                request_scope(),
             ):
                 return self.get_response(request)
         finally:

@@ -7,13 +7,21 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from crm.tenancy.context import current_tenant_id, request_memo
 from customers.custom_fields.values import display_value
 from customers.models import CustomField
 
 
 def active_custom_fields(entity: str) -> list[CustomField]:
-    """The fields shown on forms, pages, filters and exports of ``entity``, in the admin's order."""
-    return list(CustomField.objects.filter(entity=entity, archived_at__isnull=True).order_by("position", "id"))
+    """The fields shown on forms, pages, filters and exports of ``entity``, in the admin's order
+    (read once per request: the filters, the sort menu and the form all ask)."""
+    memo, key = request_memo(), ("active_custom_fields", current_tenant_id(), entity)
+    if memo is not None and key in memo:
+        return list(memo[key])  # type: ignore[call-overload]
+    fields = list(CustomField.objects.filter(entity=entity, archived_at__isnull=True).order_by("position", "id"))
+    if memo is not None:
+        memo[key] = fields
+    return list(fields)
 
 
 def custom_fields_for_admin() -> QuerySet[CustomField]:
