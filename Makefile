@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 run: setup ## Set up, migrate, seed the demo tenants and serve on http://127.0.0.1:$(PORT)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --if-empty
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --if-empty --score
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: setup browser ## Set up and run the whole test suite (unit, isolation, worker, browser)
@@ -65,6 +65,9 @@ beat: setup
 bench: setup ## Benchmarks (not in CI); results go to docs/benchmarks.md
 	$(PY) bench/seed_demo.py
 	$(PY) bench/pages.py
+	$(PY) bench/duplicates.py
+	$(PY) bench/analytics_core.py --contacts 1000000
+	$(PY) bench/analytics_run.py
 
 clean-db: ## Stop and delete the embedded PostgreSQL data folder
 	rm -rf .pgdata

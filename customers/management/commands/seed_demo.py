@@ -51,6 +51,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--now", type=_instant, help="ISO date/time the data is relative to (default: today 00:00 UTC)."
         )
+        parser.add_argument(
+            "--score", action="store_true", help="After seeding, run the analytics models once per demo tenant."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["customers"] < 1:
@@ -69,6 +72,23 @@ class Command(BaseCommand):
         except DemoTenantsExistError as error:
             raise CommandError(str(error)) from None
         self._report(result)
+        if options["score"] and result.created:
+            self._score(result)
+
+    def _score(self, result: SeedResult) -> None:
+        """One scoring run per demo tenant, so the demo opens with churn risk and value on every contact."""
+        from analytics.services import analytics_run_execute, analytics_run_start
+        from crm.models import Tenant
+        from crm.tenancy.context import tenant_context
+
+        for summary in result.tenants:
+            tenant = Tenant.objects.get(pk=summary.tenant_id)
+            with tenant_context(tenant.id):
+                run = analytics_run_start(tenant=tenant, by=None)
+                analytics_run_execute(run_id=run.id)  # does nothing if an eager task already ran it
+                run.refresh_from_db()
+            outcome = run.error or run.promotion_note
+            self.stdout.write(f"  scored {summary.name}: {run.get_status_display()}. {outcome}")
 
     def _report(self, result: SeedResult) -> None:
         write = self.stdout.write
