@@ -60,7 +60,6 @@ import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from crm.cursors import encode_cursor  # noqa: E402
 from crm.models import Tenant, User  # noqa: E402
@@ -138,7 +137,8 @@ def time_sql(dsn: str, statements: list[tuple[str, list[object]]], *, tenant_id:
 
 
 def run(requests: int) -> list[tuple[str, str, tuple[float, float], str, tuple[float, float]]]:
-    setup_test_environment()
+    # No setup_test_environment(): it instruments every template render (a signal and a copy of the
+    # context per include) for test assertions, a cost production does not pay (docs/benchmarks.md).
     acme = Tenant.objects.get(slug="acme")
     admin = User.objects.get(email="admin@acme.example")
     client = Client()
@@ -247,7 +247,8 @@ def report(results: list, customers: int, small_tenants: int, small_size: int) -
         "",
         f"One tenant of {customers:,} contacts (Acme, about 8M orders) sharing the tables with Globex "
         f"({customers // 4:,} contacts) and {small_tenants - 1} tenants of {small_size:,}; "
-        "server time through the full middleware stack (Django test Client, signed in as Acme's admin), "
+        "server time through the full middleware stack (Django test Client without test instrumentation, "
+        "signed in as Acme's admin), "
         "in milliseconds.",
         "",
         f"Command: `.venv/bin/python bench/pages.py --customers {customers}`. "
