@@ -11,7 +11,8 @@ from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Floor, Least
 
 from analytics.models import ModelRun
-from crm.tenancy.context import current_tenant_id, own_records_only_for
+from analytics.selectors import segment_sizes
+from crm.tenancy.context import current_tenant_id, visible_owner_ids
 from customers.models import Contact, Deal, RiskBand, StageKind
 from customers.selectors import revenue_by_month
 from customers.sort_keys import value_or_none
@@ -23,7 +24,7 @@ VALUE_EDGES = [0, 100, 250, 500, 1000, 2500, 5000, 10000, 25000]  # predicted va
 
 
 def _aggregates(run: ModelRun | None) -> dict[str, Any]:
-    key = f"analytics-dashboard:{current_tenant_id()}:{run.pk if run else 0}:own:{own_records_only_for()}"
+    key = f"analytics-dashboard:{current_tenant_id()}:{run.pk if run else 0}:own:{visible_owner_ids()}"
     figures = cache.get(key)
     if figures is not None:
         return figures
@@ -48,7 +49,6 @@ def _aggregates(run: ModelRun | None) -> dict[str, Any]:
             for index, (low, high) in enumerate(ranges)
         }
     )
-    segments = list(scored.exclude(rfm_segment="").values_list("rfm_segment").annotate(n=Count("id")).order_by("-n"))
     pipeline = list(
         Deal.objects.filter(stage__kind=StageKind.OPEN)
         .values_list("stage__name", "stage__position")
@@ -63,7 +63,7 @@ def _aggregates(run: ModelRun | None) -> dict[str, Any]:
             "labels": [f"{low:,}+" if high is None else f"{low:,} to {high:,}" for low, high in ranges],
             "counts": [value_counts[f"v{index}"] for index in range(len(ranges))],
         },
-        "segments": segments,
+        "segments": segment_sizes(),
         "pipeline": [(name, float(total or 0), n) for name, _, total, n in pipeline],
         "revenue": revenue_by_month(months=24),
         "value_at_risk": float(

@@ -30,7 +30,7 @@ def _copy_frame(sql: str, params: dict[str, Any], *, dates: list[str]) -> pd.Dat
     """The result of ``sql`` as a DataFrame, through COPY (CSV with a header)."""
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
-        statement = cursor.mogrify(sql, params) if hasattr(cursor, "mogrify") else sql
+        statement = cursor.mogrify(sql, params)  # COPY takes no parameters: bind them client-side
         with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
             for chunk in copy:
                 buffer.write(chunk)

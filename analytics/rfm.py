@@ -20,19 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SEGMENTS = (
-    "Champions",
-    "Loyal",
-    "Potential loyalists",
-    "New",
-    "Promising",
-    "Need attention",
-    "About to sleep",
-    "At risk",
-    "Cannot lose them",
-    "Hibernating",
-    "Lost",
-)
+from analytics.segments import SEGMENTS
 
 # SEGMENT_GRID[R - 1][FM - 1]
 SEGMENT_GRID = (

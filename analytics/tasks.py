@@ -8,7 +8,7 @@ from crm.tenancy.tasks import TenantTask
 
 @app.task(base=TenantTask, name="analytics.run_scoring", acks_late=True, soft_time_limit=3600, time_limit=3700)
 def run_scoring(tenant_id: int, run_id: int) -> None:
-    from analytics.services import analytics_run_execute
+    from analytics.scoring import analytics_run_execute
 
     analytics_run_execute(run_id=run_id)
 

@@ -72,8 +72,6 @@ def _charts(run: ModelRun) -> dict[str, Any]:
 
     for cluster in run.clusters:  # traits: mean z-score per feature; the strongest three, in words
         traits = cluster.get("traits") or {}
-        if isinstance(traits, list):  # names only, strongest first
-            traits = {name: 0.0 for name in traits[:3]}
         strongest = sorted(traits.items(), key=lambda item: -abs(item[1]))[:3]
         cluster["traits_text"] = [_trait(words, name, z) for name, z in strongest]
     return {
@@ -117,6 +115,4 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
 
 def _trait(words: dict[str, str], name: str, z: float) -> str:
     label = words.get(name, name.replace("_", " ")).rstrip(".")
-    if not z:
-        return label
     return f"{label}: {_('high') if z > 0 else _('low')} ({z:+.1f} sd)"

@@ -44,9 +44,11 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from docs_section import replace_section  # noqa: E402
 
 from analytics.models import ModelRun  # noqa: E402
-from analytics.services import analytics_run_execute, analytics_run_start  # noqa: E402
+from analytics.scoring import analytics_run_execute  # noqa: E402
+from analytics.services import analytics_run_start  # noqa: E402
 from crm.models import Tenant  # noqa: E402
 from crm.tenancy.context import tenant_context  # noqa: E402
 
@@ -132,15 +134,7 @@ def main() -> None:
     ]
     section = "\n".join(lines)
     print(section)
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    replace_section(ROOT / "docs" / "benchmarks.md", SECTION, section)
 
 
 if __name__ == "__main__":

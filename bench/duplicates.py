@@ -56,6 +56,7 @@ import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
+from docs_section import replace_section  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from crm.models import Tenant  # noqa: E402
@@ -231,14 +232,7 @@ def write_section(args, contacts, total, second, open_pairs, by_reason, phases, 
         "",
     ]
     path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text()
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + "\n".join(lines) + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
-    path.write_text(text)
+    replace_section(path, SECTION, "\n".join(lines))
     print(f"wrote {path}")
 
 

@@ -60,6 +60,7 @@ import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from docs_section import replace_section  # noqa: E402
 
 from crm.cursors import encode_cursor  # noqa: E402
 from crm.models import Tenant, User  # noqa: E402
@@ -282,17 +283,6 @@ def report(results: list, customers: int, small_tenants: int, small_size: int) -
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -314,7 +304,7 @@ def main() -> None:
     results = run(args.requests)
     section = report(results, args.customers, args.small_tenants, args.small_size)
     print(section)
-    write_section(args.output, section)
+    replace_section(args.output, SECTION, section)
     print(f"Wrote {args.output}.")
 
 

@@ -62,6 +62,7 @@ import psycopg  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
+from docs_section import replace_section  # noqa: E402
 
 from crm.services import tenant_create  # noqa: E402
 from crm.tenancy.context import tenant_context  # noqa: E402
@@ -301,19 +302,6 @@ def _comparison_lines(comparison: dict[str, SeedResult]) -> list[str]:
     return lines
 
 
-def write_section(path: Path, section: str) -> None:
-    text = (
-        path.read_text() if path.exists() else "# Benchmarks\n\nMeasured figures; each section says how to rerun it.\n"
-    )
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end == -1 else text[end:])
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -340,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     section = report(args.customers, args.seed, result, wall, baseline, comparison, info)
     print(section)
     if not args.no_write:
-        write_section(args.output, section)
+        replace_section(args.output, SECTION, section)
         print(f"Wrote {args.output.relative_to(ROOT)}.")
     if not args.keep:
         drop_database()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm.models import Membership
 from crm.roles import Role
-from crm.tenancy.context import own_records_only_for
+from crm.tenancy.context import visible_owner_ids
 from customers import selectors as customer_selectors
 from interactions import selectors as interaction_selectors
 
@@ -23,7 +23,7 @@ CACHE_SECONDS = 300
 
 def _tenant_figures(tenant_id: int) -> dict[str, Any]:
     # Someone limited to their own records gets their own figures, cached apart.
-    key = f"dashboard:tenant:{tenant_id}:own:{own_records_only_for()}"
+    key = f"dashboard:tenant:{tenant_id}:own:{visible_owner_ids()}"
     figures = cache.get(key)
     if figures is None:
         figures = {

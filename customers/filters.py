@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from analytics.rfm import SEGMENTS
+from analytics.segments import SEGMENTS
 from crm.filter_menu import FilterInput
 from crm.models import Tenant, User
 from customers.custom_fields.filters import CustomFieldFilterMixin

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from analytics.quality.models import DataQualityIssue, DataQualityRecordType, DataQualityRun
 from crm.cursors import decode_cursor, encode_cursor
-from crm.tenancy.context import own_records_only_for
+from crm.tenancy.context import visible_owner_ids
 from customers.models import Account, Contact
 
 TREND_RUNS = 30  # runs on the trend chart
@@ -37,7 +37,7 @@ def issues_page(*, run: DataQualityRun, key: str, cursor: str | None) -> IssuePa
     """
     record_type, _dot, field = key.partition(".")
     issues = DataQualityIssue.objects.filter(run=run, record_type=record_type, field=field)
-    if own_records_only_for() is not None:
+    if visible_owner_ids() is not None:
         model = Contact if record_type == DataQualityRecordType.CONTACT else Account
         issues = issues.filter(record_id__in=model.objects.values("pk"))  # the scoped manager applies visibility
     after = decode_cursor(cursor, 1)

@@ -53,7 +53,7 @@ def tenant_context(tenant_id: int | None) -> Iterator[None]:
 _visible_owners: ContextVar[tuple[int, ...] | None] = ContextVar("visible_owners", default=None)
 
 
-def own_records_only_for() -> tuple[int, ...] | None:
+def visible_owner_ids() -> tuple[int, ...] | None:
     """The owners whose records alone are visible (the user, or their teams' members), or None when
     every record is. Hashable, so it can key caches of per-visibility figures."""
     return _visible_owners.get()

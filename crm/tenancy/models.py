@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from crm.tenancy.context import current_tenant_id, own_records_only_for, require_tenant_id
+from crm.tenancy.context import current_tenant_id, require_tenant_id, visible_owner_ids
 
 
 class TenantQuerySet(models.QuerySet):
@@ -19,7 +19,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         # Owned records (contacts, accounts, deals) obey the role's record visibility here, so
         # lists, search, exports, the API, the board and detail pages cannot disagree.
         owner_field = getattr(self.model, "VISIBILITY_OWNER_FIELD", None)
-        owners = own_records_only_for()
+        owners = visible_owner_ids()
         if owner_field and owners is not None:
             queryset = queryset.filter(**{f"{owner_field}__in": owners})
         return queryset

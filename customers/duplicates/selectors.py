@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 
 from crm.cursors import decode_cursor, encode_cursor
-from crm.tenancy.context import own_records_only_for
+from crm.tenancy.context import visible_owner_ids
 from customers.duplicates.models import DuplicateCandidate, DuplicateRun, DuplicateStatus
 from customers.models import Contact
 
@@ -23,7 +23,7 @@ class QueuePage:
 
 def _visible(pairs: QuerySet[DuplicateCandidate]) -> QuerySet[DuplicateCandidate]:
     """The manager checks contact_a's owner for "own records" roles; both contacts must be theirs."""
-    owners = own_records_only_for()
+    owners = visible_owner_ids()
     return pairs.filter(contact_b__owner_id__in=owners) if owners is not None else pairs
 
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from analytics.models import ModelRun, RunStatus, ScoreSnapshot
-from analytics.services import analytics_run_execute, analytics_run_start
+from analytics.scoring import analytics_run_execute
+from analytics.services import analytics_run_start
 from crm.models import Tenant
 from crm.tenancy.context import tenant_context
 from customers.demo.seed import seed_demo

@@ -77,7 +77,8 @@ class Command(BaseCommand):
 
     def _score(self, result: SeedResult) -> None:
         """One scoring run per demo tenant, so the demo opens with churn risk and value on every contact."""
-        from analytics.services import analytics_run_execute, analytics_run_start
+        from analytics.scoring import analytics_run_execute
+        from analytics.services import analytics_run_start
         from crm.models import Tenant
         from crm.tenancy.context import tenant_context
 
