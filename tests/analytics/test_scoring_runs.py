@@ -171,3 +171,25 @@ def test_the_demo_opens_scored_when_seeded_with_score(db):
     acme = Tenant.objects.get(slug="acme")
     with tenant_context(acme.id):
         assert Contact.objects.filter(scored_at__isnull=False).count() == Contact.objects.count()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"churn_window_days": "10"}, "Choose between 30 and 730 days."),
+        ({"value_horizon_days": "5000"}, "Choose between 30 and 730 days."),
+        ({"tolerance": "0.9"}, "Use a share between 0 and 0.5"),
+        ({"churn_label": "custom", "churn_label_field": ""}, "Pick the yes/no field that marks churned customers."),
+    ],
+)
+def test_bad_analytics_settings_are_refused_with_the_reason(alice_client, tenant_a, change, error):
+    from analytics.models import AnalyticsConfig
+
+    data = {"value_horizon_days": "365", "churn_window_days": "180", "churn_label": "inactivity", "tolerance": "0.02",
+            **change}  # fmt: skip
+    response = alice_client.post("/analytics/settings/", data)
+    assert response.status_code == 200 and error in response.content.decode()
+    with tenant_context(tenant_a.id):
+        assert not AnalyticsConfig.objects.filter(churn_window_days=10).exists()
+        assert not AnalyticsConfig.objects.filter(tolerance=0.9).exists()
