@@ -36,5 +36,9 @@ urlpatterns = [
     path("analytics/data-quality/", include("analytics.quality.urls")),
     path("analytics/", include("analytics.urls")),
     path("lists/", include("crm.lists.urls")),
+    path("tasks/", include("followups.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("mail/", include("mail.urls")),
+    path("sms/", include("sms.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

@@ -24,6 +24,9 @@ SECRET_KEY = env.read_str(
 if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure")):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters when DEBUG is off.")
 
+# Fernet keys for credentials at rest (crm/secrets.py); empty derives one from SECRET_KEY.
+CREDENTIALS_KEYS = env.read_list("CREDENTIALS_KEYS", default=[])
+
 ALLOWED_HOSTS = env.read_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.read_list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -51,6 +54,10 @@ INSTALLED_APPS = [
     "campaigns",
     "service_desk",
     "integrations",
+    "followups",
+    "notifications",
+    "mail",
+    "sms",
 ]
 
 MIDDLEWARE = [

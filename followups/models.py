@@ -1,0 +1,3 @@
+"""Tasks and reminders."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Email in and out."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""In-app notifications."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""SMS sending."""
+
+from django.db import models  # noqa: F401
