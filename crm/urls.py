@@ -40,5 +40,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("mail/", include("mail.urls")),
     path("sms/", include("sms.urls")),
+    path("inbox/", include("inbox.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "mail",
     "sms",
+    "inbox",
 ]
 
 MIDDLEWARE = [
