@@ -36,6 +36,7 @@ urlpatterns = [
     path("analytics/data-quality/", include("analytics.quality.urls")),
     path("analytics/", include("analytics.urls")),
     path("lists/", include("crm.lists.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("tasks/", include("followups.urls")),
     path("notifications/", include("notifications.urls")),
     path("mail/", include("mail.urls")),

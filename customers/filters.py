@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -86,6 +86,7 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
         field_name="preferred_channel", choices=PreferredChannel.choices, label=_("Preferred channel")
     )
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))  # from an account's page
+    in_list = django_filters.ChoiceFilter(method="filter_in_list", label=_("Static list"), choices=[])
     risk = django_filters.ChoiceFilter(field_name="risk_band", choices=RiskBand.choices, label=_("Churn risk"))
     segment = django_filters.ChoiceFilter(
         field_name="rfm_segment", choices=[(name, name) for name in SEGMENTS], label=_("RFM segment")
@@ -127,6 +128,21 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
             [FilterInput("value_min", str(_("From")), "number"), FilterInput("value_max", str(_("To")), "number")],
         )
         self.add_custom_field_filters(CustomFieldEntity.CONTACT)
+        self._static_list_group()
+
+    def _static_list_group(self) -> None:
+        from campaigns.selectors import static_list_choices  # campaigns builds on customers, not the reverse
+
+        lists = static_list_choices()
+        self.filters["in_list"].extra["choices"] = lists
+        if lists:
+            self.add_filter_group(str(_("Static list")), [FilterInput("in_list", str(_("In list")), "select", lists)])
+
+    def filter_in_list(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        from campaigns.models import StaticListMember
+
+        members = StaticListMember.objects.filter(static_list_id=int(value), contact_id=OuterRef("pk"))
+        return queryset.filter(Exists(members))
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         from customers.selectors import contact_search_filter

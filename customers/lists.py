@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from campaigns import services as static_lists
+from campaigns.forms import AddToListForm, RemoveFromListForm
+from campaigns.models import StaticList
 from crm.lists.registry import BulkAction, BulkActionError, BulkOutcome, ListSpec, register_list
 from crm.models import Tenant, User
 from crm.roles import Capability
@@ -182,6 +185,34 @@ def set_deal_stage(selection: QuerySet[Deal], *, values: dict[str, Any], tenant:
     return BulkOutcome(changed=len(movable), skipped=skipped)
 
 
+def _static_list(values: dict[str, Any], *, tenant: Tenant, by: User) -> StaticList:
+    if values.get("new_list"):
+        return static_lists.static_list_get_or_create(tenant=tenant, name=values["new_list"], by=by)
+    static_list = StaticList.objects.filter(pk=int(values["static_list"])).first()
+    if static_list is None:
+        raise BulkActionError(_("That list no longer exists; nothing was changed."))
+    return static_list
+
+
+def add_to_static_list(
+    selection: QuerySet[Contact], *, values: dict[str, Any], tenant: Tenant, by: User
+) -> BulkOutcome:
+    """Contacts already in the list stay as they are: not a failure, and not counted as changed."""
+    static_list = _static_list(values, tenant=tenant, by=by)
+    return BulkOutcome(
+        changed=static_lists.static_list_add_contacts(tenant=tenant, static_list=static_list, contacts=selection, by=by)
+    )
+
+
+def remove_from_static_list(
+    selection: QuerySet[Contact], *, values: dict[str, Any], tenant: Tenant, by: User
+) -> BulkOutcome:
+    static_list = _static_list(values, tenant=tenant, by=by)
+    return BulkOutcome(
+        changed=static_lists.static_list_remove_contacts(tenant=tenant, static_list=static_list, contacts=selection)
+    )
+
+
 def delete_records(selection: QuerySet[Any], *, values: dict[str, Any], tenant: Tenant, by: User) -> BulkOutcome:
     model = selection.model
     _total, per_model = model._default_manager.filter(pk__in=selection.values("pk")).delete()
@@ -276,6 +307,10 @@ CONTACTS = register_list(
             BulkAction("remove_tag", gettext_lazy("Remove tag"), Capability.CUSTOMERS_EDIT, TagForm, remove_tag),
             BulkAction("lifecycle_stage", gettext_lazy("Change lifecycle stage"), Capability.CUSTOMERS_EDIT,
                        LifecycleForm, set_lifecycle_stage),
+            BulkAction("add_to_list", gettext_lazy("Add to static list"), Capability.CAMPAIGNS_EDIT, AddToListForm,
+                       add_to_static_list),
+            BulkAction("remove_from_list", gettext_lazy("Remove from static list"), Capability.CAMPAIGNS_EDIT,
+                       RemoveFromListForm, remove_from_static_list),
             _delete_action(contact_delete_consequences),
         ),
     )

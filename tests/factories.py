@@ -232,3 +232,10 @@ class TeamFactory(TenantOwnedFactory):
         model = Team
 
     name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class StaticListFactory(TenantOwnedFactory):
+    class Meta:
+        model = "campaigns.StaticList"
+
+    name = factory.Sequence(lambda n: f"List {n}")

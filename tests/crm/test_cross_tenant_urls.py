@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from analytics.models import DataQualityRun, ModelRun
+from campaigns.models import StaticList
 from crm.models import BulkJob, SavedView, Team
 from customers.duplicates.models import DuplicateCandidate, DuplicateRun
 from customers.models import Account, Contact, CustomField, Deal, ExchangeRate, Order, Pipeline
@@ -33,6 +34,7 @@ from tests.factories import (
     OrderFactory,
     PipelineFactory,
     SavedViewFactory,
+    StaticListFactory,
     TeamFactory,
 )
 
@@ -51,6 +53,7 @@ FACTORIES: dict[type[Model], Any] = {
     DuplicateRun: DuplicateRunFactory,
     SavedView: SavedViewFactory,
     BulkJob: BulkJobFactory,
+    StaticList: StaticListFactory,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 
