@@ -10,10 +10,10 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Floor, Least
 
-from analytics.models import ModelRun
+from analytics.models import ContactScore, ModelRun
 from analytics.selectors import segment_sizes
 from crm.tenancy.context import current_tenant_id, visible_owner_ids
-from customers.models import Contact, Deal, RiskBand, StageKind
+from customers.models import Deal, RiskBand, StageKind
 from customers.selectors import revenue_by_month
 from customers.sort_keys import value_or_none
 
@@ -28,14 +28,14 @@ def _aggregates(run: ModelRun | None) -> dict[str, Any]:
     figures = cache.get(key)
     if figures is not None:
         return figures
-    scored = Contact.objects.filter(scored_at__isnull=False)
-    bands = dict(scored.values_list("risk_band").annotate(n=Count("id")).order_by())
+    scored = ContactScore.objects.all()
+    bands = dict(scored.values_list("risk_band").annotate(n=Count("pk")).order_by())
     churn_histogram = [0] * CHURN_BUCKETS
     buckets = (
         scored.filter(churn_probability__isnull=False)
         .annotate(bucket=Least(Floor(F("churn_probability") * CHURN_BUCKETS), Value(CHURN_BUCKETS - 1.0)))
         .values("bucket")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
         .order_by()
     )
     for row in buckets:
@@ -44,7 +44,7 @@ def _aggregates(run: ModelRun | None) -> dict[str, Any]:
     value_counts = scored.aggregate(
         **{
             f"v{index}": Count(
-                "id", filter=Q(predicted_value__gte=low) & (Q(predicted_value__lt=high) if high else Q())
+                "pk", filter=Q(predicted_value__gte=low) & (Q(predicted_value__lt=high) if high else Q())
             )
             for index, (low, high) in enumerate(ranges)
         }
@@ -74,13 +74,13 @@ def _aggregates(run: ModelRun | None) -> dict[str, Any]:
     return figures
 
 
-def high_value_at_risk(limit: int = HIGH_VALUE_AT_RISK) -> list[Contact]:
-    """High churn risk, highest predicted value first: read from contact_value_sort_idx, filtered."""
+def high_value_at_risk(limit: int = HIGH_VALUE_AT_RISK) -> list[ContactScore]:
+    """High churn risk, highest predicted value first: read from contactscore_value_idx, filtered."""
     return list(
-        Contact.objects.filter(risk_band=RiskBand.HIGH, predicted_value__isnull=False)
-        .select_related("owner", "account")
-        .alias(value=value_or_none())
-        .order_by(F("value").desc(), F("id").desc())[:limit]
+        ContactScore.objects.filter(risk_band=RiskBand.HIGH, predicted_value__isnull=False)
+        .select_related("contact", "contact__owner", "contact__account")
+        .alias(value=value_or_none("predicted_value"))
+        .order_by(F("value").desc(), F("contact").desc())[:limit]
     )
 
 

@@ -1,15 +1,17 @@
-"""Scoring runs and their results. The scores themselves live on the contact rows (customers.Contact:
-churn probability, predicted value, RFM, cluster, reasons), written in bulk by analytics/services.py."""
+"""Scoring runs and their results. Each contact's current scores (churn probability, predicted value,
+RFM, cluster, reasons) are one ContactScore row, replaced per tenant in bulk by analytics/writeback.py."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import TenantModel
+from customers.models import RiskBand
+from customers.sort_keys import churn_or_none, value_or_none
 
 
 class RunStatus(models.TextChoices):
@@ -86,6 +88,45 @@ class ModelRun(TenantModel):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class ContactScore(TenantModel):
+    """A contact's scores as the tenant's promoted run wrote them: 1:1 with the contact (``contact.score``).
+
+    In a narrow table of their own rather than on the contact row because a run rewrites every one of
+    them: an ``UPDATE`` of a million wide contact rows also rewrites an entry in each of the contact
+    table's many indexes (measured at 4.5 minutes on the 2-core machine, docs/benchmarks.md), while
+    replacing these rows costs one delete and one COPY. Contacts added after the run have no row yet.
+    """
+
+    VISIBILITY_OWNER_FIELD = "contact__owner"  # seen with the contact it belongs to
+
+    contact = models.OneToOneField(
+        "customers.Contact", on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    # No key constraint: every row of a tenant comes from its one promoted run, which is never deleted;
+    # a constraint would cost an index entry per row and a check per insert.
+    run = models.ForeignKey(
+        ModelRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    churn_probability = models.FloatField(_("churn probability"), null=True)
+    risk_band = models.CharField(_("churn risk"), max_length=10, choices=RiskBand.choices, blank=True)
+    predicted_value = models.DecimalField(_("predicted value"), max_digits=14, decimal_places=2, null=True)
+    r_score = models.PositiveSmallIntegerField(_("recency score"), null=True)
+    f_score = models.PositiveSmallIntegerField(_("frequency score"), null=True)
+    m_score = models.PositiveSmallIntegerField(_("monetary score"), null=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=30, blank=True)
+    cluster = models.SmallIntegerField(_("cluster"), null=True)
+    reasons = models.JSONField(null=True)  # {"churn": [...], "value": [...]}: top reasons in words, signed
+    scored_at = models.DateTimeField(_("scored at"))
+
+    class Meta:
+        indexes = [
+            # Contact lists sorted by risk or value walk these and join each contact by its key
+            # (customers/sorts.py); btree on plain comparisons, so usable under row-level security.
+            models.Index(F("tenant"), churn_or_none("churn_probability"), F("contact"), name="contactscore_churn_idx"),
+            models.Index(F("tenant"), value_or_none("predicted_value"), F("contact"), name="contactscore_value_idx"),
+        ]
 
 
 class ScoreSnapshot(TenantModel):

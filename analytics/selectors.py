@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from analytics.models import ModelRun, RunStatus, ScoreSnapshot
+from analytics.models import ContactScore, ModelRun, RunStatus, ScoreSnapshot
 from customers.models import Contact
 
 
@@ -29,24 +29,34 @@ def score_trend(contact: Contact, limit: int = 12) -> list[ScoreSnapshot]:
 def segment_sizes() -> list[tuple[str, int]]:
     from django.db.models import Count
 
-    rows = Contact.objects.exclude(rfm_segment="").values("rfm_segment").annotate(n=Count("id")).order_by("-n")
+    rows = ContactScore.objects.exclude(rfm_segment="").values("rfm_segment").annotate(n=Count("pk")).order_by("-n")
     return [(row["rfm_segment"], row["n"]) for row in rows]
+
+
+def contact_score(contact: Contact) -> ContactScore | None:
+    """The contact's current scores, or None before a run has scored it (``contact.score`` raises then)."""
+    try:
+        return contact.score  # type: ignore[attr-defined]  # the reverse one-to-one of ContactScore
+    except ContactScore.DoesNotExist:
+        return None
 
 
 def contact_scores_context(contact: Contact) -> dict[str, object]:
     """What the contact page's score card needs: reasons in words, the cluster's name, the trend."""
     from django.utils.translation import gettext as _
 
-    reasons = contact.score_reasons or {}
+    score = contact_score(contact)
+    reasons = (score.reasons if score else None) or {}
     cluster_name = ""
-    if contact.cluster is not None and contact.score_run_id:
-        clusters = ModelRun.objects.filter(pk=contact.score_run_id).values_list("clusters", flat=True).first() or []
-        cluster_name = next((c.get("name", "") for c in clusters if c.get("number") == contact.cluster), "")
+    if score is not None and score.cluster is not None:
+        clusters = ModelRun.objects.filter(pk=score.run_id).values_list("clusters", flat=True).first() or []
+        cluster_name = next((c.get("name", "") for c in clusters if c.get("number") == score.cluster), "")
     return {
+        "score": score,
         "score_reasons": [
             (_("Why this churn risk"), reasons.get("churn", []), True),  # a push up in risk is bad news
             (_("Why this value"), reasons.get("value", []), False),
         ],
         "cluster_name": cluster_name,
-        "trend": score_trend(contact) if contact.scored_at else [],
+        "trend": score_trend(contact) if score else [],
     }

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Expression, F, Model, QuerySet
+from django.db.models import Expression, F, Model, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.functional import Promise
 
@@ -39,6 +39,9 @@ class SortOption:
     label: str | Promise
     columns: Sequence[str | Expression]
     descending: bool = False
+    # Rows this order lists at all, if not every row: sorting contacts by a score lists the scored
+    # ones, which lets PostgreSQL walk the score table's index and join each contact by its key.
+    only: Q | None = None
 
     def __post_init__(self) -> None:
         if not self.columns or self.columns[-1] not in ("id", "pk"):
@@ -105,6 +108,8 @@ class Page:
 
 def order_by_sort(queryset: QuerySet[Any], sort: SortOption) -> QuerySet[Any]:
     """``queryset`` annotated with the sort values (``_sort_0``…) and ordered by them."""
+    if sort.only is not None:
+        queryset = queryset.filter(sort.only)
     annotated = queryset.annotate(**dict(zip(sort.aliases(), sort.expressions(), strict=True)))
     return annotated.order_by(*(F(alias).desc() if sort.descending else F(alias).asc() for alias in sort.aliases()))
 

@@ -87,12 +87,14 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
     )
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))  # from an account's page
     in_list = django_filters.ChoiceFilter(method="filter_in_list", label=_("Static list"), choices=[])
-    risk = django_filters.ChoiceFilter(field_name="risk_band", choices=RiskBand.choices, label=_("Churn risk"))
+    risk = django_filters.ChoiceFilter(field_name="score__risk_band", choices=RiskBand.choices, label=_("Churn risk"))
     segment = django_filters.ChoiceFilter(
-        field_name="rfm_segment", choices=[(name, name) for name in SEGMENTS], label=_("RFM segment")
+        field_name="score__rfm_segment", choices=[(name, name) for name in SEGMENTS], label=_("RFM segment")
     )
-    value_min = django_filters.NumberFilter(field_name="predicted_value", lookup_expr="gte", label=_("Value from"))
-    value_max = django_filters.NumberFilter(field_name="predicted_value", lookup_expr="lte", label=_("Value to"))
+    value_min = django_filters.NumberFilter(
+        field_name="score__predicted_value", lookup_expr="gte", label=_("Value from")
+    )
+    value_max = django_filters.NumberFilter(field_name="score__predicted_value", lookup_expr="lte", label=_("Value to"))
 
     class Meta:
         model = Contact

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenancy.models import TenantModel
-from customers.sort_keys import churn_or_none, close_date_or_never, employees_or_none, lifecycle_rank, value_or_none
+from customers.sort_keys import close_date_or_never, employees_or_none, lifecycle_rank
 
 
 class LifecycleStage(models.TextChoices):
@@ -160,27 +160,6 @@ class Contact(TenantModel, EditTracked):
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
-    # Scores written by analytics (analytics/services.py, in bulk); empty until a run is promoted.
-    churn_probability = models.FloatField(_("churn probability"), null=True, blank=True, editable=False)
-    risk_band = models.CharField(
-        _("churn risk"), max_length=10, choices=RiskBand.choices, blank=True, default="", db_default="", editable=False
-    )
-    predicted_value = models.DecimalField(
-        _("predicted value"), max_digits=14, decimal_places=2, null=True, blank=True, editable=False
-    )
-    r_score = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True, editable=False)
-    f_score = models.PositiveSmallIntegerField(_("frequency score"), null=True, blank=True, editable=False)
-    m_score = models.PositiveSmallIntegerField(_("monetary score"), null=True, blank=True, editable=False)
-    rfm_segment = models.CharField(
-        _("RFM segment"), max_length=30, blank=True, default="", db_default="", editable=False
-    )
-    cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True, editable=False)
-    score_reasons = models.JSONField(null=True, blank=True, editable=False)  # {"churn": [...], "value": [...]}
-    score_run = models.ForeignKey(
-        "analytics.ModelRun", on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+",
-        editable=False,
-    )  # fmt: skip
-    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
     # Lower-case, byte-order copies of the names for prefix search (customers/selectors.py).
     first_name_key = models.GeneratedField(
         expression=Lower("first_name"), output_field=models.CharField(max_length=100, db_collation="C"), db_persist=True
@@ -203,11 +182,6 @@ class Contact(TenantModel, EditTracked):
             models.Index(fields=["account"], name="contact_account_fk_idx"),  # account page, key checks
             models.Index(fields=["tenant", "owner"], name="contact_tenant_owner_idx"),  # my contacts
             models.Index(fields=["tenant", "lifecycle_stage"], name="contact_tenant_stage_idx"),
-            # Scores: lists sorted by risk or value, segments by RFM (btree, so usable under RLS).
-            models.Index(F("tenant"), churn_or_none(), F("id"), name="contact_churn_sort_idx"),
-            models.Index(F("tenant"), value_or_none(), F("id"), name="contact_value_sort_idx"),
-            models.Index(fields=["tenant", "rfm_segment"], name="contact_rfm_segment_idx"),
-            models.Index(fields=["score_run"], name="contact_score_run_fk_idx"),  # key checks when runs are pruned
             # List sorts (customers/sorts.py; name A to Z and Z to A use contact_tenant_name_idx): each read
             # forwards or backwards from the cursor, so no sort sees more than a page of rows.
             models.Index(fields=["tenant", "created_at", "id"], name="contact_created_sort_idx"),  # newest, oldest

@@ -103,7 +103,7 @@ def account_page(*, base: QuerySet[Account], cursor: str | None = None, sort: So
 
 
 def contacts_for_detail() -> QuerySet[Contact]:
-    return Contact.objects.select_related("account", "owner", "updated_by")
+    return Contact.objects.select_related("account", "owner", "updated_by", "score")
 
 
 def accounts_for_detail() -> QuerySet[Account]:

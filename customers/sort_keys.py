@@ -38,13 +38,12 @@ def close_date_or_never() -> Coalesce:
     return Coalesce(F("expected_close_date"), Value(NO_CLOSE_DATE), output_field=DateField())
 
 
-def churn_or_none() -> Coalesce:
-    """Churn probability, -1 when the contact has not been scored (sorted last when riskiest first)."""
-    return Coalesce(F("churn_probability"), Value(-1.0), output_field=FloatField())
+def churn_or_none(path: str = "score__churn_probability") -> Coalesce:
+    """Churn probability, -1 when the run gave none (sorted last when riskiest first). The default path
+    reads it from a contact; analytics.ContactScore indexes the same expression on its own column."""
+    return Coalesce(F(path), Value(-1.0), output_field=FloatField())
 
 
-def value_or_none() -> Coalesce:
-    """Predicted value, -1 when the contact has not been scored (sorted last when most valuable first)."""
-    return Coalesce(
-        F("predicted_value"), Value(Decimal(-1)), output_field=DecimalField(max_digits=14, decimal_places=2)
-    )
+def value_or_none(path: str = "score__predicted_value") -> Coalesce:
+    """Predicted value, -1 when the run gave none (sorted last when most valuable first)."""
+    return Coalesce(F(path), Value(Decimal(-1)), output_field=DecimalField(max_digits=14, decimal_places=2))

@@ -7,6 +7,7 @@ page stopped instead of sorting a million rows. tests/customers/test_list_sortin
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.sorting import SortOption, sorts_for
@@ -21,8 +22,15 @@ CONTACT_SORTS.register(SortOption("newest", _("Newest first"), ("created_at", "i
 CONTACT_SORTS.register(SortOption("oldest", _("Oldest first"), ("created_at", "id")))
 CONTACT_SORTS.register(SortOption("updated", _("Recently updated"), ("updated_at", "id"), descending=True))
 CONTACT_SORTS.register(SortOption("stage", _("Lifecycle stage"), (lifecycle_rank(), "last_name", "first_name", "id")))
-CONTACT_SORTS.register(SortOption("churn", _("Highest churn risk"), (churn_or_none(), "id"), descending=True))
-CONTACT_SORTS.register(SortOption("value", _("Highest predicted value"), (value_or_none(), "id"), descending=True))
+# Scores live in analytics.ContactScore (one row per scored contact): these orders list the scored
+# contacts, walking that table's (tenant, score, contact) index.
+SCORED = Q(score__isnull=False)
+CONTACT_SORTS.register(
+    SortOption("churn", _("Highest churn risk"), (churn_or_none(), "id"), descending=True, only=SCORED)
+)
+CONTACT_SORTS.register(
+    SortOption("value", _("Highest predicted value"), (value_or_none(), "id"), descending=True, only=SCORED)
+)
 
 ACCOUNT_SORTS = sorts_for("accounts")
 ACCOUNT_SORTS.register(SortOption("name", _("Name A to Z"), ("name", "id")), default=True)

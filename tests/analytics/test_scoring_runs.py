@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.models import ModelRun, RunStatus, ScoreSnapshot
+from analytics.models import ContactScore, ModelRun, RunStatus, ScoreSnapshot
 from analytics.scoring import analytics_run_execute
 from analytics.services import analytics_run_start
 from crm.models import Tenant
@@ -45,14 +45,14 @@ def test_a_run_finds_the_planted_signal_and_scores_every_contact_with_reasons(sc
     assert value["mae"] <= 0.9 * value["baseline_mae"]
     with tenant_context(acme.id):
         contacts = Contact.objects.count()
-        scored_contacts = Contact.objects.filter(score_run=run)
-        assert scored_contacts.count() == contacts
-        riskiest = scored_contacts.filter(churn_probability__isnull=False).order_by("-churn_probability").first()
+        scores = ContactScore.objects.filter(run=run)
+        assert scores.count() == contacts  # one row per contact
+        riskiest = scores.filter(churn_probability__isnull=False).order_by("-churn_probability").first()
         assert riskiest.risk_band == "high" and riskiest.rfm_segment
-        reasons = riskiest.score_reasons["churn"]
+        reasons = riskiest.reasons["churn"]
         assert 1 <= len(reasons) <= 3 and all(reason["text"] and reason["contribution"] for reason in reasons)
         assert ScoreSnapshot.objects.filter(run=run).count() == contacts
-        assert not Contact.objects.filter(predicted_value__lt=Decimal(0)).exists()
+        assert not ContactScore.objects.filter(predicted_value__lt=Decimal(0)).exists()
 
 
 def test_an_analyst_reads_the_model_card_and_why_a_customer_is_at_risk(scored, client):
@@ -62,22 +62,25 @@ def test_an_analyst_reads_the_model_card_and_why_a_customer_is_at_risk(scored, c
     assert 'data-testid="churn-metrics"' in card and 'data-testid="value-metrics"' in card
     assert run.clusters and run.clusters[0]["name"] in card
     with tenant_context(acme.id):
-        contact = Contact.objects.filter(risk_band="high").order_by("-churn_probability").first()
-    page = client.get(f"/customers/contacts/{contact.pk}/").content.decode()
-    assert "Why this churn risk" in page and contact.score_reasons["churn"][0]["text"] in page
-    assert contact.rfm_segment in page
+        score = ContactScore.objects.filter(risk_band="high").order_by("-churn_probability").first()
+    page = client.get(f"/customers/contacts/{score.contact_id}/").content.decode()
+    assert "Why this churn risk" in page and score.reasons["churn"][0]["text"] in page
+    assert score.rfm_segment in page
 
 
 @pytest.mark.django_db
 def test_a_tenant_without_orders_gets_a_clear_message_and_keeps_its_scores(tenant_a):
     with tenant_context(tenant_a.id):
-        kept = ContactFactory(tenant=tenant_a, churn_probability=0.42, risk_band="medium")
+        earlier = ModelRunFactory(tenant=tenant_a)
+        contact = ContactFactory(tenant=tenant_a)
+        ContactScore.objects.create(tenant=tenant_a, contact=contact, run=earlier, churn_probability=0.42,
+                                    risk_band="medium", scored_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
         run = analytics_run_start(tenant=tenant_a, by=None)
         analytics_run_execute(run_id=run.id)
         run.refresh_from_db()
-        kept.refresh_from_db()
+        kept = ContactScore.objects.get(contact=contact)
     assert run.status == RunStatus.FAILED and "order" in run.error.lower()
-    assert (kept.churn_probability, kept.risk_band) == (0.42, "medium")
+    assert (kept.churn_probability, kept.risk_band, kept.run_id) == (0.42, "medium", earlier.pk)
 
 
 @pytest.mark.django_db
@@ -170,7 +173,7 @@ def test_the_demo_opens_scored_when_seeded_with_score(db):
     assert "scored Globex (Shanghai):" in out.getvalue()
     acme = Tenant.objects.get(slug="acme")
     with tenant_context(acme.id):
-        assert Contact.objects.filter(scored_at__isnull=False).count() == Contact.objects.count()
+        assert ContactScore.objects.count() == Contact.objects.count()
 
 
 @pytest.mark.django_db

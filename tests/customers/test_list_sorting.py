@@ -237,6 +237,9 @@ DAY = datetime.date(2026, 1, 1)
         (CONTACT_SORTS, Contact, "oldest", "contact_created_sort_idx", [NOW, 1]),
         (CONTACT_SORTS, Contact, "updated", "contact_updated_sort_idx", [NOW, 1]),
         (CONTACT_SORTS, Contact, "stage", "contact_stage_sort_idx", [1, "M", "M", 1]),
+        # Scores: the walk is on analytics_contactscore's index, each contact joined by its key.
+        (CONTACT_SORTS, Contact, "churn", "contactscore_churn_idx", [0.5, 1]),
+        (CONTACT_SORTS, Contact, "value", "contactscore_value_idx", [Decimal("100"), 1]),
         (ACCOUNT_SORTS, Account, "name", "account_tenant_name_idx", ["M", 1]),
         (ACCOUNT_SORTS, Account, "newest", "account_created_sort_idx", [NOW, 1]),
         (ACCOUNT_SORTS, Account, "employees", "account_employees_sort_idx", [50, 1]),
@@ -252,3 +255,20 @@ def test_each_sort_reads_its_index_under_row_level_security(as_tenant_a, registr
     text = plan(queryset[:51])
     assert index in text, text
     assert not re.search(r"\bSort\b", text), text
+
+
+@pytest.mark.django_db
+def test_sorting_by_a_score_lists_the_scored_contacts_riskiest_first(contacts, as_tenant_a, tenant_a):
+    from analytics.models import ContactScore
+    from tests.factories import ModelRunFactory
+
+    run = ModelRunFactory(tenant=tenant_a)
+    risks = [0.9, None, 0.2, 0.9, 0.5]  # a tie, and a contact the model gave no probability
+    for contact, risk in zip(contacts, risks, strict=False):
+        ContactScore.objects.create(tenant=tenant_a, contact=contact, run=run, churn_probability=risk,
+                                    predicted_value=Decimal(100), scored_at=T0)  # fmt: skip
+    order = walk(Contact.objects.all(), CONTACT_SORTS.get("churn"), size=2)
+    scored = contacts[: len(risks)]
+    assert order == expected(scored, lambda c: (-1 if risks[scored.index(c)] is None else risks[scored.index(c)],
+                                                c.pk), descending=True)  # fmt: skip
+    assert len(order) == 5  # the three contacts no run has scored are not in this order
