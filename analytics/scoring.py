@@ -90,7 +90,8 @@ def analytics_run_execute(*, run_id: int, now: datetime | None = None) -> ModelR
         started = time.perf_counter()
         with transaction.atomic():
             if promote:
-                write_scores(tenant_id=tenant.id, run_id=run_id, scores=result.scores, scored_at=timezone.now())
+                write_scores(tenant_id=tenant.id, run_id=run_id, scores=result.scores, scored_at=timezone.now(),
+                             timings=timings)  # fmt: skip
             ModelRun.objects.filter(pk=run_id).update(
                 status=RunStatus.SUCCEEDED, progress=1.0, stage=_("Finished"), finished_at=timezone.now(),
                 cutoff=result.cutoff, rows=len(result.scores), value_card=value_card, churn_card=churn_card,

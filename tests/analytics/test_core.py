@@ -347,3 +347,27 @@ def test_a_small_clean_tenant_scores(tmp_path: object) -> None:
     result = score_tenant(tenant(_active(300, churned=60)), AnalyticsSettings(k_range=(2, 3)), now=NOW)
     assert result.churn_model.metrics["positives"] == 60
     assert (result.scores["predicted_value"] >= 0).all()
+
+
+def test_score_rows_for_the_database_carry_valid_json_reasons_even_with_a_nan() -> None:
+    import csv
+    import io
+    import json
+    from datetime import UTC, datetime
+
+    from analytics.writeback import COLUMNS, _csv
+
+    good = [{"feature": "recency_days", "text": "no order in 210 days", "contribution": 0.31}]
+    bad = [{"feature": "frequency", "text": "3 orders", "contribution": float("nan")}, *good]
+    scores = pd.DataFrame(
+        {"churn_probability": [0.5, 0.2], "risk_band": ["high", "low"], "predicted_value": [10.0, 0.0],
+         "r_score": [3, 0], "f_score": [2, 0], "m_score": [1, 0], "rfm_segment": ["Champions", ""],
+         "cluster": [1, -1], "churn_reasons": [good, bad], "value_reasons": [[], None]},
+        index=pd.Index([11, 12]),
+    )  # fmt: skip
+    text = _csv(scores, tenant_id=1, run_id=2, scored_at=datetime(2026, 1, 1, tzinfo=UTC))
+    rows = list(csv.reader(io.StringIO(text)))
+    reasons = [json.loads(row[COLUMNS.index("reasons")]) for row in rows]
+    assert reasons[0] == {"churn": good, "value": []}
+    assert reasons[1] == {"churn": good, "value": []}  # the NaN reason is dropped, None becomes no reasons
+    assert rows[1][COLUMNS.index("r_score")] == "\\N" and rows[1][COLUMNS.index("cluster")] == "\\N"
