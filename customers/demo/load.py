@@ -134,6 +134,7 @@ def load_tenant(
                 "kind_slots": _kind_slots(plan),
                 "support_ids": list(staff.support_ids),
                 "support_names": list(staff.support_names),
+                "channels": ["wechat"] if plan.profile.chinese else ["linkedin", "whatsapp", "x"],  # social messages
             },
         )
         interactions = cursor.rowcount
@@ -337,14 +338,16 @@ def _filled(template: str) -> str:
 INTERACTIONS_SQL = f"""
 INSERT INTO interactions_interaction (
     tenant_id, kind, direction, occurred_at, duration_seconds, outcome, subject, body, contact_id, account_id,
-    logged_by_id, created_at)
+    logged_by_id, created_at, channel)
 SELECT %(tenant_id)s, k.kind, k.direction, r.at,
     CASE WHEN k.max_seconds[{_OUTCOME}] >= 0 THEN k.min_seconds[{_OUTCOME}]
         + floor(r.u3 * (k.max_seconds[{_OUTCOME}] - k.min_seconds[{_OUTCOME}] + 1))::int END,
     k.outcomes[{_OUTCOME}],
     {_filled(f"k.subjects[{_MESSAGE}]")},
     {_filled(f"k.bodies[{_MESSAGE}]")},
-    r.id, r.account_id, r.logged_by, r.at
+    r.id, r.account_id, r.logged_by, r.at,
+    CASE WHEN k.kind = 'social' THEN (%(channels)s::text[])[1 + floor(r.u3 * cardinality(%(channels)s::text[]))::int]
+         ELSE '' END
 FROM (
     SELECT c.id, c.account_id, c.name, c.company, c.u3, c.u4, c.u5,
         (%(kind_slots)s::int[])[1 + floor(c.u1 * {KIND_SLOTS})::int] AS kind_no,

@@ -333,7 +333,7 @@ class InteractionTemplates:
     outcomes: tuple[tuple[str, int, int], ...] = (("", -1, -1),)
 
 
-_CALL_OUTCOMES = (("connected", 120, 1800), ("connected", 60, 900), ("left voicemail", 20, 60), ("no answer", 0, 0))
+_CALL_OUTCOMES = (("connected", 120, 1800), ("connected", 60, 900), ("left_voicemail", 20, 60), ("no_answer", 0, 0))
 _ZH_CALL_OUTCOMES = (("已接通", 120, 1800), ("已接通", 60, 900), ("留言", 20, 60), ("无人接听", 0, 0))
 _MEETING_OUTCOMES = (("completed", 1800, 5400), ("completed", 1800, 3600), ("rescheduled", -1, -1))
 _ZH_MEETING_OUTCOMES = (("已完成", 1800, 5400), ("已完成", 1800, 3600), ("已改期", -1, -1))
