@@ -5,12 +5,16 @@ from rest_framework.routers import DefaultRouter
 from customers.api import AccountViewSet, ContactViewSet
 from customers.custom_fields.api import CustomFieldViewSet
 from customers.deals.api import DealViewSet
+from followups.api import TaskViewSet
+from interactions.api import InteractionViewSet
 
 router = DefaultRouter(use_regex_path=False)
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("deals", DealViewSet, basename="deal")
+router.register("tasks", TaskViewSet, basename="task")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
+router.register("interactions", InteractionViewSet, basename="interaction")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -42,5 +42,7 @@ urlpatterns = [
     path("mail/", include("mail.urls")),
     path("sms/", include("sms.urls")),
     path("inbox/", include("inbox.urls")),
+    path("imports/", include("imports.urls")),
+    path("interactions/", include("interactions.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

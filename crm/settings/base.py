@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mail",
     "sms",
     "inbox",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "analytics.schedule_nightly_runs",
         "schedule": crontab(hour=3, minute=0),
     },
+    "inbox-imap-poll": {"task": "inbox.schedule_imap_polls", "schedule": crontab(minute="*/5")},  # one poll per tenant
+    "task-reminders": {"task": "followups.dispatch_reminders", "schedule": 60.0},  # due reminders, per tenant
+    "sms-requeue-stuck": {"task": "sms.requeue_stuck", "schedule": 300.0},  # SMS whose send task was lost
 }
 
 CACHES = {

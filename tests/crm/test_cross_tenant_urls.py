@@ -20,6 +20,8 @@ from campaigns.models import StaticList
 from crm.models import BulkJob, SavedView, Team
 from customers.duplicates.models import DuplicateCandidate, DuplicateRun
 from customers.models import Account, Contact, CustomField, Deal, ExchangeRate, Order, Pipeline
+from followups.models import Task
+from interactions.models import Interaction, InteractionAttachment
 from tests.factories import (
     AccountFactory,
     BulkJobFactory,
@@ -30,6 +32,7 @@ from tests.factories import (
     DuplicateCandidateFactory,
     DuplicateRunFactory,
     ExchangeRateFactory,
+    InteractionFactory,
     ModelRunFactory,
     OrderFactory,
     PipelineFactory,
@@ -37,6 +40,12 @@ from tests.factories import (
     StaticListFactory,
     TeamFactory,
 )
+from tests.followups.factories import TaskFactory
+from tests.imports.factories import IMPORT_FACTORIES
+from tests.inbox.factories import INBOX_FACTORIES
+from tests.interactions.factories import InteractionAttachmentFactory
+from tests.mail.factories import MAIL_FACTORIES
+from tests.sms.factories import SMS_FACTORIES
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
@@ -54,6 +63,13 @@ FACTORIES: dict[type[Model], Any] = {
     SavedView: SavedViewFactory,
     BulkJob: BulkJobFactory,
     StaticList: StaticListFactory,
+    Task: TaskFactory,
+    Interaction: InteractionFactory,
+    InteractionAttachment: InteractionAttachmentFactory,
+    **MAIL_FACTORIES,
+    **INBOX_FACTORIES,
+    **SMS_FACTORIES,
+    **IMPORT_FACTORIES,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 
