@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from imports import views
 
 app_name = "imports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.import_list, name="list"),
+    path("new/", views.import_new, name="new"),
+    path("<int:pk>/", views.import_detail, name="detail"),
+    path("<int:pk>/map/", views.import_map, name="map"),
+    path("<int:pk>/start/", views.import_start, name="start"),
+    path("<int:pk>/report.csv", views.import_report, name="report"),
+]

@@ -210,6 +210,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "inbox-imap-poll": {"task": "inbox.schedule_imap_polls", "schedule": crontab(minute="*/5")},  # one poll per tenant
     "task-reminders": {"task": "followups.dispatch_reminders", "schedule": 60.0},  # due reminders, per tenant
     "sms-requeue-stuck": {"task": "sms.requeue_stuck", "schedule": 300.0},  # SMS whose send task was lost
+    "imports-requeue-stale": {"task": "imports.requeue_stale_imports", "schedule": 300.0},  # imports whose worker died
 }
 
 CACHES = {
