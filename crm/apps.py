@@ -11,6 +11,8 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM core"
 
     def ready(self) -> None:
+        from crm import checks  # noqa: F401  (registers the system checks)
+
         post_migrate.connect(grant_runtime_role_privileges, sender=self)
 
 

@@ -160,8 +160,7 @@ def _due_line(task: Task) -> str:
 
 def _reminder_email(task: Task, token: uuid.UUID) -> EmailMessage:
     assert task.assignee is not None
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
-    link = f"{site}{reverse('followups:task-edit', args=[task.pk])}"
+    link = f"{settings.SITE_URL}{reverse('followups:task-edit', args=[task.pk])}"
     lines = [task.title, _due_line(task)]
     if task.contact:
         lines.append(_("Contact: %(name)s") % {"name": task.contact.full_name})

@@ -111,6 +111,7 @@ class InboundMessage(TenantModel):
     reason = models.TextField(_("reason"), blank=True)
     direction = models.CharField(max_length=10, blank=True)  # of the interaction logged: inbound/outbound
     in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)  # the References header's ids, oldest first, space-separated
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)  # sanitised with nh3 at parse time
     raw_name = models.CharField(max_length=255, blank=True)  # the raw bytes in default storage

@@ -21,6 +21,18 @@ def message_id_for_interaction(interaction: Interaction) -> str | None:
     )
 
 
+def thread_headers_for_interaction(interaction: Interaction) -> tuple[str, str] | None:
+    """(Message-ID, References) of the received email logged as ``interaction``, so a reply carries the
+    whole thread in its References (RFC 5322 3.6.4); None when it was not received through the inbox."""
+    row = (
+        InboundMessage.objects.filter(interaction=interaction)
+        .order_by("received_at")
+        .values_list("message_id", "references")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
+
+
 def inbound_messages(*, status: str = "") -> QuerySet[InboundMessage]:
     """The inbox list, newest first, with what each row shows already joined."""
     messages = InboundMessage.objects.select_related("interaction__contact").order_by("-received_at", "-id")

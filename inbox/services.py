@@ -307,6 +307,7 @@ def inbound_message_ingest(*, tenant: Tenant, raw: bytes, source: str) -> Ingest
         message.subject = parsed.subject[:998]
         message.sent_at = parsed.date
         message.in_reply_to = parsed.in_reply_to[:998]
+        message.references = " ".join(parsed.references)
         message.body_text = parsed.text
         message.body_html = parsed.html
     try:

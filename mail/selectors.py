@@ -102,12 +102,11 @@ class ParentHeaders:
     quoted_body: str
 
 
-def _inbound_message_id(interaction: Interaction) -> str | None:
-    try:
-        from inbox.selectors import message_id_for_interaction
-    except ImportError:  # the inbox app is not there (yet): only our own emails can be answered
-        return None
-    return message_id_for_interaction(interaction)
+def _inbound_thread(interaction: Interaction) -> tuple[str, str]:
+    """(Message-ID, References) of a received email; empty when the inbox did not receive it."""
+    from inbox.selectors import thread_headers_for_interaction  # inbox builds on mail, not the reverse
+
+    return thread_headers_for_interaction(interaction) or ("", "")
 
 
 def parent_headers_for(interaction: Interaction) -> ParentHeaders:
@@ -119,7 +118,7 @@ def parent_headers_for(interaction: Interaction) -> ParentHeaders:
     if own is not None:
         message_id, earlier = own.message_id, own.references
     else:
-        message_id, earlier = _inbound_message_id(interaction) or "", ""
+        message_id, earlier = _inbound_thread(interaction)
     subject = interaction.subject or ""
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}".strip()

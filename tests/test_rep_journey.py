@@ -337,8 +337,10 @@ def test_a_sales_rep_logs_follows_up_emails_hears_back_and_sees_it_in_their_cale
     opened = rep.get(f"/interactions/{second_reply.interaction_id}/")  # the entry's own page
     assert opened.status_code == 200 and "can you deliver by March?" in html.unescape(opened.content.decode())
 
-    # And the rep answers from the compose page (the inbox's "Reply" link): threaded to Ann's message.
-    reply_url = f"{compose_url}&reply_to={second_reply.interaction_id}"
+    # And the rep answers with the entry page's Reply button: threaded to Ann's message.
+    reply_button = re.search(r'href="([^"]*reply_to=[^"]*)"[^>]*>\s*<i class="bi bi-reply"', opened.content.decode())
+    assert reply_button, "an incoming email's page offers Reply"
+    reply_url = html.unescape(reply_button.group(1))
     action, fields = form_on(rep.get(reply_url).content.decode(), url=reply_url, enctype="multipart/form-data")
     assert fields["subject"] == "Re: Proposal for Customer Co - delivery date"
     assert "> One more thing: can you deliver by March?" in fields["body"]
@@ -346,7 +348,9 @@ def test_a_sales_rep_logs_follows_up_emails_hears_back_and_sees_it_in_their_cale
     assert rep.post(action, fields).status_code == 302
     [_proposal, our_answer] = workspace_smtp.handler.messages
     assert our_answer["In-Reply-To"] == "<reply-2@customer.example>"
-    assert our_answer["References"].split()[-1] == "<reply-2@customer.example>"
+    # The whole thread, oldest first: our proposal, then the reply being answered (RFC 5322 3.6.4).
+    thread = [email.message_id, "<reply-1@customer.example>", "<reply-2@customer.example>"]
+    assert our_answer["References"].split() == thread
     with tenant_context(tenant_a.id):
         answer_row = OutboundEmail.objects.get(message_id=our_answer["Message-ID"])
     assert answer_row.parent_interaction_id == second_reply.interaction_id

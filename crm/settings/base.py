@@ -179,6 +179,9 @@ MEDIA_URL = "media/"
 # --- Email ------------------------------------------------------------------
 vars().update(env.read_email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.read_str("DEFAULT_FROM_EMAIL", default="CRM <noreply@localhost>")
+# Where users reach the app, for links in mail sent outside a request (reminders, notices).
+# Unset in production, links in such mail are relative and `manage.py check` warns (crm/checks.py).
+SITE_URL = env.read_str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
