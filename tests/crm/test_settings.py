@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DEBUG", "SECRET_KEY"))}
+    ours = ("DJANGO_", "DEBUG", "SECRET_KEY", "SITE_URL")  # each test sets these itself
+    base = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
     base.update(
         DATABASE_URL=database_url("default"),
         DATABASE_OWNER_URL=database_url("owner"),
@@ -65,9 +66,21 @@ def test_production_settings_pass_the_deployment_checklist():
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="crm.example.com",
+        SITE_URL="https://crm.example.com",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_site_url_is_warned_that_reminder_links_break():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="crm.example.com",
+    )
+    assert result.returncode != 0
+    assert "crm.W001" in result.stderr and "SITE_URL is not set" in result.stderr
 
 
 def superuser_settings() -> dict:
