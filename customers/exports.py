@@ -40,6 +40,10 @@ CONTACT_COLUMNS = [
     ("phone", "Phone"), ("title", "Job title"), ("account__name", "Account"), ("lifecycle_stage", "Lifecycle stage"),
     ("owner__email", "Owner"), ("source", "Source"), ("city", "City"), ("country", "Country"),
     ("email_consent", "Email consent"), ("sms_consent", "SMS consent"), ("created_at", "Added"),
+    # The current scores (analytics.ContactScore); empty for a contact no run has scored yet.
+    ("score__churn_probability", "Churn probability"), ("score__risk_band", "Churn risk"),
+    ("score__predicted_value", "Predicted value"), ("score__rfm_segment", "RFM segment"),
+    ("score__scored_at", "Scored at"),
 ]  # fmt: skip
 
 

@@ -250,7 +250,7 @@ def orders_since(days: int) -> dict[str, Any]:
 
 
 def contacts_for_api() -> QuerySet[Contact]:
-    return Contact.objects.all()
+    return Contact.objects.select_related("score")
 
 
 def accounts_for_api() -> QuerySet[Account]:
