@@ -180,6 +180,12 @@ MEDIA_URL = "media/"
 vars().update(env.read_email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.read_str("DEFAULT_FROM_EMAIL", default="CRM <noreply@localhost>")
 # Where users reach the app, for links in mail sent outside a request (reminders, notices).
+# Incoming mail: the domain of each workspace's BCC/forward dropbox address (its MX must point at
+# `manage.py inbox_smtpd`) and the largest message taken; uploads and attachments have their caps too.
+INBOUND_MAIL_DOMAIN = env.read_str("INBOUND_MAIL_DOMAIN", default="inbound.localhost")
+INBOUND_MAIL_MAX_BYTES = env.read_int("INBOUND_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+INTERACTION_ATTACHMENT_MAX_BYTES = env.read_int("INTERACTION_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_UPLOAD_BYTES = env.read_int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 # Unset in production, links in such mail are relative and `manage.py check` warns (crm/checks.py).
 SITE_URL = env.read_str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
