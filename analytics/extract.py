@@ -59,8 +59,9 @@ def extract_tenant(*, tenant_id: int, default_currency: str, custom_features: li
     ).set_index("contact_id")
     for column in ("email_consent", "sms_consent"):
         contacts[column] = contacts[column].astype(str).str.lower().isin(["t", "true"])
-    contacts["source"] = contacts["source"].fillna("").astype(str)
-    contacts["account_industry"] = contacts["account_industry"].fillna("").astype(str)
+    # An all-empty text column arrives as float NaN: cast before filling, as pandas 4 will require.
+    for column in ("source", "account_industry"):
+        contacts[column] = contacts[column].astype(object).fillna("").astype(str)
     contacts["lifecycle_stage"] = contacts["lifecycle_stage"].astype(str)
     orders = _copy_frame(
         "SELECT o.contact_id, o.ordered_at, (o.amount * COALESCE(r.rate, 1))::float8 AS amount, o.status "
