@@ -25,11 +25,11 @@ from followups.selectors import tasks_visible
 
 @timeline_source("task")
 def task_entries(*, contact: Any, account: Any, before: TimelinePosition | None, limit: int) -> list[TimelineEntry]:
-    tasks = tasks_visible().select_related("assignee", "contact")
+    tasks = tasks_visible().select_related("assignee")
     if contact is not None:
         tasks = tasks.filter(contact=contact)
-    elif account is not None:
-        tasks = tasks.filter(account=account)
+    elif account is not None:  # an account's entries name their contact
+        tasks = tasks.filter(account=account).select_related("contact")
     else:
         return []
     rows = (

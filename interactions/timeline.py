@@ -40,13 +40,11 @@ def entry_meta(row: Interaction, *, attachment_count: int, with_contact: bool) -
 def interaction_entries(
     *, contact: Any, account: Any, before: TimelinePosition | None, limit: int
 ) -> list[TimelineEntry]:
-    interactions = Interaction.objects.select_related("logged_by", "contact").annotate(
-        attachment_count=Count("attachments")
-    )
+    interactions = Interaction.objects.select_related("logged_by").annotate(attachment_count=Count("attachments"))
     if contact is not None:
         interactions = interactions.filter(contact=contact)
-    elif account is not None:
-        interactions = interactions.filter(account=account)
+    elif account is not None:  # an account's entries name their contact
+        interactions = interactions.filter(account=account).select_related("contact")
     rows = interactions.filter(before_position(before, source="interaction", at_field="occurred_at")).order_by(
         "-occurred_at", "-id"
     )[:limit]

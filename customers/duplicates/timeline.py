@@ -13,11 +13,11 @@ from customers.duplicates.models import ContactMerge
 
 @timeline_source("contact_merge")
 def merge_entries(*, contact: Any, account: Any, before: TimelinePosition | None, limit: int) -> list[TimelineEntry]:
-    merges = ContactMerge.objects.select_related("merged_by", "survivor")
+    merges = ContactMerge.objects.select_related("merged_by")
     if contact is not None:
         merges = merges.filter(survivor=contact)
-    elif account is not None:
-        merges = merges.filter(survivor__account=account)
+    elif account is not None:  # an account's entries name the survivor
+        merges = merges.filter(survivor__account=account).select_related("survivor")
     rows = merges.filter(before_position(before, source="contact_merge", at_field="merged_at")).order_by(
         "-merged_at", "-id"
     )[:limit]
