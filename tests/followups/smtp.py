@@ -1,45 +1,22 @@
-"""A real SMTP server (aiosmtpd) on a free local port, collecting what it receives."""
+"""The system mail server for reminder tests: the shared SMTP peer (tests/peers.py), and Django's mail
+settings pointed at it."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from tests.peers import Collector, free_port, smtp_peer
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Inbox:
-    messages: list[Message] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
+Inbox = Collector  # what the reminder tests call the server's mailbox
+__all__ = ["Inbox", "free_port", "smtp_server", "smtp_settings"]
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp_server() -> Iterator[tuple[Collector, int]]:
+    with smtp_peer() as server:
+        yield server.handler, server.port
 
 
 def smtp_settings(settings: Any, port: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import imaplib
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from crm.tenancy.context import tenant_context
+from tests.peers import free_port
 
 IMAP_USER = "sales@acme.example"
 IMAP_PASSWORD = "imap-secret-2026"
@@ -45,12 +45,6 @@ def private_media(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def build_mail() -> Callable[..., bytes]:
     return mail
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

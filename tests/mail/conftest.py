@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from crm.celery import app as celery_app
 from crm.secrets import encrypt_secret
 from crm.tenancy.context import tenant_context
 from mail.models import MailSettings, SmtpSecurity
+from tests.peers import Collector, SmtpServer, free_port, smtp_peer  # noqa: F401  (re-exported for the mail tests)
 
 SMTP_USER, SMTP_PASSWORD = "crm-sender", "s3cret-pa55word"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Collector:
-    """An aiosmtpd handler keeping every message; ``refuse`` makes it answer RCPT with those replies first."""
-
-    envelopes: list[Envelope] = field(default_factory=list)
-    refuse: list[str] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str, options: list) -> str:
-        if self.refuse:
-            return self.refuse.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(envelope.content, policy=policy.default) for envelope in self.envelopes]  # type: ignore[misc]
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    handler: Collector
 
 
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
@@ -65,14 +26,8 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
 
 
 def _start(**options: Any) -> Iterator[SmtpServer]:
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with smtp_peer(**options) as server:
+        yield server
 
 
 @pytest.fixture
