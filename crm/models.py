@@ -120,7 +120,10 @@ class Membership(models.Model):
 
 
 # Tenant tables of the crm app live in their own modules; importing them here registers them.
+from crm.idempotency.models import IdempotencyKey  # noqa: E402
 from crm.lists.models import BulkJob, BulkJobStatus, SavedView  # noqa: E402
 from crm.teams.models import Team, TeamMember  # noqa: E402
 
-__all__ = ["BulkJob", "BulkJobStatus", "Membership", "SavedView", "Team", "TeamMember", "Tenant", "User"]
+__all__ = [
+    "BulkJob", "BulkJobStatus", "IdempotencyKey", "Membership", "SavedView", "Team", "TeamMember", "Tenant", "User",
+]  # fmt: skip

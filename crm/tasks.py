@@ -12,3 +12,12 @@ def run_bulk_job(tenant_id: int, job_id: int) -> None:
     from crm.lists.bulk import bulk_job_run
 
     bulk_job_run(job_id=job_id)
+
+
+@app.task(name="crm.sweep_idempotency_keys", soft_time_limit=600, time_limit=660)
+def sweep_idempotency_keys() -> int:
+    """Forget API idempotency keys after a day (a client retries within minutes), tenant by tenant:
+    row-level security shows each tenant's rows only inside its own context."""
+    from crm.idempotency.services import idempotency_keys_sweep
+
+    return idempotency_keys_sweep()

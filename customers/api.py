@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from crm.access import acting_user
 from crm.api import TenantScopedViewSet
+from crm.idempotency.api import idempotent
 from crm.roles import Capability
 from customers import selectors, services
 from customers.api_writes import contact_form_for_create, contact_form_for_update
@@ -45,6 +46,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     @extend_schema(request=ContactSerializer, responses={201: ContactSerializer, 400: OpenApiResponse()})
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         tenant = request._request.tenant  # type: ignore[attr-defined]
         form = contact_form_for_create(tenant=tenant, payload=request.data)

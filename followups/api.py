@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.api import TenantScopedViewSet
+from crm.idempotency.api import idempotent
 from crm.models import User
 from crm.roles import Capability
 from customers.api import IdCursorPagination
@@ -119,6 +120,7 @@ class TaskViewSet(
             task = services.task_reopen(tenant=tenant, task=task, by=user)
         return task
 
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         task = self._write(request, None)
         return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.api import TenantScopedViewSet
+from crm.idempotency.api import idempotent
 from crm.roles import Capability
 from interactions import selectors, services
 from interactions.models import Direction, InteractionKind, SocialChannel
@@ -104,6 +105,7 @@ class InteractionViewSet(
         return queryset.filter(**{key: value for key, value in filters.items() if value not in ("", None)})
 
     @extend_schema(request=InteractionCreateSerializer, responses={201: InteractionSerializer})
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         parsed = InteractionCreateSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)

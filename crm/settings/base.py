@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "task-reminders": {"task": "followups.dispatch_reminders", "schedule": 60.0},  # due reminders, per tenant
     "sms-requeue-stuck": {"task": "sms.requeue_stuck", "schedule": 300.0},  # SMS whose send task was lost
     "imports-requeue-stale": {"task": "imports.requeue_stale_imports", "schedule": 300.0},  # imports whose worker died
+    "idempotency-sweep": {"task": "crm.sweep_idempotency_keys", "schedule": crontab(minute=17)},  # keys over a day old
 }
 
 CACHES = {

@@ -44,4 +44,4 @@ def test_makemigrations_adds_row_level_security_after_each_new_tenant_model():
     # Tenants, users and memberships are the global tenancy core, not tenant tables; saved views,
     # bulk jobs and teams are.
     crm_secured = [op.model_name for op in crm_operations if isinstance(op, EnableTenantRowLevelSecurity)]
-    assert sorted(crm_secured) == ["BulkJob", "SavedView", "Team", "TeamMember"]
+    assert sorted(crm_secured) == ["BulkJob", "IdempotencyKey", "SavedView", "Team", "TeamMember"]

@@ -87,3 +87,52 @@ def test_roles_and_tenants(bob_client, charlie_client, tenant_a):
     assert patch(bob_client, contact, {"title": "x"}).status_code == 403
     assert patch(charlie_client, contact, {"title": "x"}).status_code == 404  # another tenant's id
     assert charlie_client.delete(f"/api/v1/contacts/{contact.pk}/").status_code in (404, 405)
+
+
+@pytest.mark.django_db
+def test_an_idempotency_key_creates_once_and_replays_the_answer(alice_client, bob_client, tenant_a):
+    payload = {"first_name": "Ann", "last_name": "Once", "email": "ann@once.example"}
+    first = alice_client.post("/api/v1/contacts/", payload, content_type="application/json",
+                              headers={"Idempotency-Key": "import-42"})  # fmt: skip
+    again = alice_client.post("/api/v1/contacts/", payload, content_type="application/json",
+                              headers={"Idempotency-Key": "import-42"})  # fmt: skip
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = alice_client.post("/api/v1/contacts/", {**payload, "first_name": "Bea"}, content_type="application/json",
+                              headers={"Idempotency-Key": "import-42"})  # fmt: skip
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    with tenant_context(tenant_a.id):
+        assert list(Contact.objects.values_list("first_name", flat=True)) == ["Ann"]
+
+
+@pytest.mark.django_db
+def test_a_refused_request_does_not_use_up_its_key(alice_client, tenant_a):
+    headers = {"Idempotency-Key": "retry-me"}
+    bad = alice_client.post("/api/v1/contacts/", {"first_name": "Cy", "email": "nope"},
+                            content_type="application/json", headers=headers)  # fmt: skip
+    assert bad.status_code == 400
+    fixed = alice_client.post("/api/v1/contacts/", {"first_name": "Cy", "email": "cy@example.com"},
+                              content_type="application/json", headers=headers)  # fmt: skip
+    assert fixed.status_code == 201 and fixed.json()["email"] == "cy@example.com"
+
+
+@pytest.mark.django_db
+def test_keys_are_forgotten_after_a_day_in_every_tenant(tenant_a, tenant_b, alice, charlie):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.idempotency.models import IdempotencyKey
+    from crm.idempotency.services import idempotency_keys_sweep
+
+    old = timezone.now() - timedelta(hours=25)
+    for tenant, user in ((tenant_a, alice), (tenant_b, charlie)):
+        with tenant_context(tenant.id):
+            IdempotencyKey.objects.create(tenant=tenant, user=user, key="old", request_hash="x", status_code=201,
+                                          response={}, created_at=old)  # fmt: skip
+            IdempotencyKey.objects.create(tenant=tenant, user=user, key="new", request_hash="x", status_code=201,
+                                          response={})  # fmt: skip
+    assert idempotency_keys_sweep() == 2
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant.id):
+            assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
