@@ -18,7 +18,7 @@ from crm.timeline import timeline_page
 from followups import selectors
 from followups.models import Reminder, ReminderState, Task, TaskStatus
 from tests.conftest import client_for
-from tests.factories import ContactFactory, DealFactory, MembershipFactory, UserFactory
+from tests.factories import AccountFactory, ContactFactory, DealFactory, MembershipFactory, UserFactory
 from tests.followups.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -355,6 +355,15 @@ def test_the_contact_and_deal_pages_show_open_tasks_with_an_add_button(alice_cli
     deal_page = alice_client.get(reverse("deals:deal-detail", args=[deal.pk])).content.decode()
     assert "Open on deal" in deal_page.split('data-testid="tasks-card"')[1]
     assert f"deal={deal.pk}&amp;contact={contact.pk}" in deal_page
+
+
+def test_the_account_page_shows_the_accounts_open_tasks_with_an_add_button(alice_client, tenant_a, alice):
+    account = AccountFactory(tenant=tenant_a)
+    TaskFactory(tenant=tenant_a, assignee=alice, account=account, title="Renewal call")
+    page = alice_client.get(reverse("customers:account-detail", args=[account.pk])).content.decode()
+    card = page.split('data-testid="tasks-card"')[1]
+    assert "Renewal call" in card
+    assert f"/tasks/new/?account={account.pk}&amp;next=%2Fcustomers%2Faccounts%2F{account.pk}%2F" in card
 
 
 def test_tasks_show_on_the_timeline_at_creation_then_at_completion(alice_client, tenant_a, alice):
