@@ -18,8 +18,13 @@ class StaticListNameTaken(ValueError):
     """Another list of the tenant already has this name (names compare case-insensitively)."""
 
 
+def _lists_named(name: str) -> QuerySet[StaticList]:
+    """Lists of this name in any case (the unique index compares lower-cased names too)."""
+    return StaticList.objects.annotate(name_key=Lower("name")).filter(name_key=name.strip().lower())
+
+
 def _name_taken(name: str, *, exclude: StaticList | None = None) -> bool:
-    others = StaticList.objects.annotate(name_key=Lower("name")).filter(name_key=name.strip().lower())
+    others = _lists_named(name)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     return others.exists()
@@ -53,14 +58,14 @@ def static_list_delete(*, tenant: Tenant, static_list: StaticList) -> None:
 def static_list_get_or_create(*, tenant: Tenant, name: str, by: User) -> StaticList:
     """The list with this name (any case), created if missing; safe when two requests race."""
     name = name.strip()
-    existing = StaticList.objects.annotate(name_key=Lower("name")).filter(name_key=name.lower()).first()
+    existing = _lists_named(name).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
             return StaticList.objects.create(tenant=tenant, name=name, created_by=by)
     except IntegrityError:  # created by a concurrent request between the lookup and the insert
-        return StaticList.objects.annotate(name_key=Lower("name")).get(name_key=name.lower())
+        return _lists_named(name).get()
 
 
 @transaction.atomic

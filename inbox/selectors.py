@@ -13,12 +13,8 @@ def message_id_for_interaction(interaction: Interaction) -> str | None:
     """The Message-ID (with angle brackets) of the received email logged as ``interaction``, so a reply
     can thread under it (mail.compose uses it for In-Reply-To/References); None when it was not
     received through the inbox."""
-    return (
-        InboundMessage.objects.filter(interaction=interaction)
-        .order_by("received_at")
-        .values_list("message_id", flat=True)
-        .first()
-    )
+    headers = thread_headers_for_interaction(interaction)
+    return headers[0] if headers else None
 
 
 def thread_headers_for_interaction(interaction: Interaction) -> tuple[str, str] | None:
