@@ -60,6 +60,14 @@ INSTALLED_APPS = [
     "sms",
     "inbox",
     "imports",
+    "support",
+    "sla",
+    "feedback",
+    "segments",
+    "audit",
+    "privacy",
+    "workspace",
+    "security",
 ]
 
 MIDDLEWARE = [

@@ -40,3 +40,24 @@ document.addEventListener("click", (event) => {
   document.addEventListener("click", (event) => { if (!form.contains(event.target)) close(); });
   input.addEventListener("focus", open);
 })();
+
+// Behaviour declared in markup, so pages need no inline script (the Content-Security-Policy forbids it):
+// data-confirm="Question?" on a form or button asks first; data-autosubmit on a field submits its form
+// when it changes; data-copy="#element-id" copies that field's value and says so.
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset.confirm ?? event.submitter?.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+}, true);
+document.addEventListener("change", (event) => {
+  if (event.target.closest("[data-autosubmit]")) event.target.form?.requestSubmit();
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) return;
+  navigator.clipboard?.writeText(field.value ?? field.textContent);
+  button.dataset.copied = "true";
+  const label = button.dataset.copiedLabel;
+  if (label) button.textContent = label;
+});
