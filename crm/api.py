@@ -16,6 +16,8 @@ from rest_framework import permissions, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from integrations.api_auth import ApiKeyScopeAllows
+
 
 class HasCapability(permissions.BasePermission):
     """The signed-in user's active membership must grant the view's capability."""
@@ -33,7 +35,8 @@ class HasCapability(permissions.BasePermission):
 class TenantScopedViewSet(viewsets.GenericViewSet):
     selector: ClassVar[Callable[[], QuerySet[Any]]]
     capability: ClassVar[str]
-    permission_classes = [permissions.IsAuthenticated, HasCapability]
+    # ApiKeyScopeAllows: a request with an API key also needs the key's scope for this resource.
+    permission_classes = [permissions.IsAuthenticated, HasCapability, ApiKeyScopeAllows]
     lookup_value_converter = "int"  # ids are integers: <int:pk> in the routes and the schema
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -53,5 +53,6 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("workspace/admin/", include("workspace.urls")),
     path("security/", include("security.urls")),
+    path("integrations/", include("integrations.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

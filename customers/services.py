@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from crm.models import Tenant, User
 from customers.duplicates.detection import duplicates_detect_for_contact
 from customers.models import Account, Contact, Order
+from integrations.events import record_event
 
 
 class ConcurrentEditError(Exception):
@@ -47,6 +48,7 @@ def contact_create(*, tenant: Tenant, data: dict[str, Any], by: User) -> Contact
     contact = Contact(tenant=tenant, updated_by=by, created_at=now, updated_at=now, **_consent_stamps(data, None))
     contact.save()
     duplicates_detect_for_contact(tenant=tenant, contact=contact)  # its page shows "possible duplicate of"
+    record_event(tenant=tenant, record=contact, action="created")
     return contact
 
 
@@ -60,12 +62,14 @@ def contact_update(
     _save_if_unchanged(Contact, contact, changes, expected_version, by)
     saved = Contact.objects.select_related("account", "owner", "updated_by").get(pk=contact.pk)
     duplicates_detect_for_contact(tenant=tenant, contact=saved)
+    record_event(tenant=tenant, record=saved, action="updated")
     return saved
 
 
 @transaction.atomic
 def contact_delete(*, tenant: Tenant, contact: Contact, by: User) -> None:
     # Orders and interactions go with the contact (CASCADE); the page said so before asking.
+    record_event(tenant=tenant, record=contact, action="deleted")
     contact.delete()
 
 
@@ -74,6 +78,7 @@ def account_create(*, tenant: Tenant, data: dict[str, Any], by: User) -> Account
     now = timezone.now()
     account = Account(tenant=tenant, updated_by=by, created_at=now, updated_at=now, **data)
     account.save()
+    record_event(tenant=tenant, record=account, action="created")
     return account
 
 
@@ -84,12 +89,15 @@ def account_update(
     if data.get("parent") is not None and _is_descendant(data["parent"], account):
         raise ValueError(_("An account cannot be its own parent or sit under one of its subsidiaries."))
     _save_if_unchanged(Account, account, data, expected_version, by)
-    return Account.objects.select_related("owner", "parent", "updated_by").get(pk=account.pk)
+    saved = Account.objects.select_related("owner", "parent", "updated_by").get(pk=account.pk)
+    record_event(tenant=tenant, record=saved, action="updated")
+    return saved
 
 
 @transaction.atomic
 def account_delete(*, tenant: Tenant, account: Account, by: User) -> None:
     # Contacts, orders and subsidiaries stay; their link to this account is cleared (SET_NULL).
+    record_event(tenant=tenant, record=account, action="deleted")
     account.delete()
 
 
@@ -121,15 +129,19 @@ def order_create(*, tenant: Tenant, contact: Contact, data: dict[str, Any], by: 
     # The order counts for the contact's current account too (account revenue, account page).
     order = Order(tenant=tenant, contact=contact, account_id=contact.account_id, **data)
     order.save()
+    record_event(tenant=tenant, record=order, action="created")
     return order
 
 
 @transaction.atomic
 def order_update(*, tenant: Tenant, order: Order, data: dict[str, Any], by: User) -> Order:
     Order.objects.filter(pk=order.pk).update(**data)
-    return Order.objects.select_related("contact").get(pk=order.pk)
+    saved = Order.objects.select_related("contact").get(pk=order.pk)
+    record_event(tenant=tenant, record=saved, action="updated")
+    return saved
 
 
 @transaction.atomic
 def order_delete(*, tenant: Tenant, order: Order, by: User) -> None:
+    record_event(tenant=tenant, record=order, action="deleted")
     order.delete()

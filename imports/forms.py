@@ -36,9 +36,10 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
-            "CSV (any common encoding and delimiter) or Excel .xlsx; the first row names the columns."
+            "CSV (any common encoding and delimiter) or Excel .xlsx with the column names in the first row, "
+            "vCard .vcf (3.0 or 4.0; many cards in one file), or JSON lines .jsonl (one object per line)."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.vcf,.vcard,.jsonl,.ndjson"}),
         error_messages={
             "empty": gettext_lazy("The file is empty."),
             "required": gettext_lazy("Choose a file to import."),

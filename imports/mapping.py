@@ -69,13 +69,20 @@ _ALIASES: dict[str, list[str]] = {
     "source": ["source", "lead source", "leadsource", "来源", "渠道"],
     "preferred_channel": ["preferred channel", "channel"],
     "tags": ["tags", "tag", "labels", "groups", "group membership", "标签"],
-    "street": ["street", "address", "street address", "mailing street", "address 1 - street", "地址", "街道"],
-    "city": ["city", "town", "mailing city", "address 1 - city", "城市"],
-    "region": ["region", "state", "province", "state/province", "mailing state", "address 1 - region", "省份", "省"],
-    "postal_code": [
-        "postal code", "postcode", "zip", "zip code", "mailing postal code", "address 1 - postal code", "邮编",
+    "street": [
+        "street", "address", "street address", "address street", "address line1", "mailing street",
+        "address 1 - street", "地址", "街道",
     ],
-    "country": ["country", "country code", "mailing country", "address 1 - country", "国家"],
+    "city": ["city", "town", "address city", "mailing city", "address 1 - city", "城市"],
+    "region": [
+        "region", "state", "province", "state/province", "address region", "address state", "mailing state",
+        "address 1 - region", "省份", "省",
+    ],
+    "postal_code": [
+        "postal code", "postcode", "zip", "zip code", "address postal code", "address zip", "mailing postal code",
+        "address 1 - postal code", "邮编",
+    ],
+    "country": ["country", "country code", "address country", "mailing country", "address 1 - country", "国家"],
     "birthday": ["birthday", "birthdate", "date of birth", "dob", "生日", "出生日期"],
     "email_consent": ["email consent", "email opt in", "opted in", "subscribed", "marketing consent", "邮件同意"],
     "sms_consent": ["sms consent", "sms opt in", "短信同意"],

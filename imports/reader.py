@@ -1,4 +1,4 @@
-"""Reading an uploaded CSV or XLSX file as rows of text, whatever its encoding or delimiter.
+"""Reading an uploaded file (CSV, XLSX, vCard or JSON lines) as rows of text, whatever its encoding.
 
 Everything wrong with the file as a whole (empty, header only, unreadable encoding, broken quoting,
 duplicate or too many columns, not a workbook) is an ``ImportFileError`` whose message says what and
@@ -6,7 +6,10 @@ where. Problems of one row (too many or too few cells) are left to the row clean
 that row alone.
 
 Rows are numbered as a spreadsheet numbers them: the header is row 1, the first data row is row 2.
-Blank rows (every cell empty) are skipped: spreadsheets export them after the data.
+Blank rows (every cell empty) are skipped: spreadsheets export them after the data. A vCard file
+reads as one row per card (the first card is row 2) under the headers of ``VCARD_HEADERS``; a JSON
+lines file as one row per line, numbered by its line, under the keys found in the file (nested
+objects flattened to ``address.city``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import codecs
 import contextlib
 import csv
 import io
+import json
+import re
 import zipfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -38,10 +43,17 @@ class ImportFileError(ValueError):
 
 @dataclass(frozen=True)
 class FileLayout:
-    file_format: str  # "csv" or "xlsx"
+    file_format: str  # "csv", "xlsx", "vcf" (vCard) or "json" (JSON lines)
     encoding: str  # "" for xlsx
-    delimiter: str  # "" for xlsx
+    delimiter: str  # csv only
     headers: list[str]
+
+
+# The columns a vCard becomes; named as Google Contacts names them, so the mapping step recognises them.
+VCARD_HEADERS = [
+    "First Name", "Last Name", "Name", "E-mail Address", "Phone", "Company", "Job Title",
+    "Street", "City", "Region", "Postal Code", "Country", "Birthday", "Tags",
+]  # fmt: skip
 
 
 def file_format_for(name: str) -> str:
@@ -50,7 +62,14 @@ def file_format_for(name: str) -> str:
         return "csv"
     if lowered.endswith(".xlsx"):
         return "xlsx"
-    raise ImportFileError(_("Upload a .csv or .xlsx file; “%(name)s” is neither.") % {"name": name})
+    if lowered.endswith((".vcf", ".vcard")):
+        return "vcf"
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "json"
+    raise ImportFileError(
+        _("Upload a .csv, .xlsx, .vcf (vCard) or .jsonl (JSON lines) file; “%(name)s” is none of these.")
+        % {"name": name}
+    )
 
 
 # Encoding and delimiter ---------------------------------------------------------------------------
@@ -174,7 +193,9 @@ def inspect_file(stream: IO[bytes], name: str) -> FileLayout:
             raise ImportFileError(_("The file is empty."))
         encoding = detect_encoding(sample)
         text = sample.decode(encoding, errors="ignore")
-        layout = FileLayout(file_format="csv", encoding=encoding, delimiter=detect_delimiter(text), headers=[])
+        delimiter = detect_delimiter(text) if file_format == "csv" else ""
+        headers = _jsonl_headers(stream, encoding) if file_format == "json" else []
+        layout = FileLayout(file_format=file_format, encoding=encoding, delimiter=delimiter, headers=headers)
     stream.seek(0)
     rows = iter_rows(stream, layout)
     try:
@@ -193,6 +214,10 @@ def iter_rows(stream: IO[bytes], layout: FileLayout) -> Generator[tuple[int, lis
     stream.seek(0)
     if layout.file_format == "xlsx":
         yield from _xlsx_rows(stream)
+    elif layout.file_format == "vcf":
+        yield from _vcard_rows(stream, layout.encoding)
+    elif layout.file_format == "json":
+        yield from _jsonl_rows(stream, layout.encoding, layout.headers)
     else:
         yield from _csv_rows(stream, layout.encoding, layout.delimiter)
 
@@ -264,3 +289,173 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
                 yield number, cells
     finally:
         workbook.close()
+
+
+# vCard (3.0 and 4.0, through vobject) -----------------------------------------------------------
+
+
+def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline=None)
+    number = 0
+    try:
+        for number, line in enumerate(text, start=1):
+            yield number, line.rstrip("\n")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _("Line %(line)s cannot be read as %(encoding)s text (byte 0x%(byte)s). Save the file as UTF-8.")
+            % {
+                "line": number + 1,
+                "encoding": encoding.upper(),
+                "byte": error.object[error.start : error.start + 1].hex(),
+            }
+        ) from None
+    finally:
+        with contextlib.suppress(ValueError):
+            text.detach()
+
+
+def _vcard_rows(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """The cards one by one (each parsed alone, so a file of 100k cards is never held in memory)."""
+    yield 1, list(VCARD_HEADERS)
+    card_lines: list[str] = []
+    started_at = 0
+    cards = 0
+    for number, line in _text_lines(stream, encoding):
+        marker = line.strip().upper()
+        if marker == "BEGIN:VCARD":
+            if card_lines:
+                raise ImportFileError(
+                    _("The vCard starting at line %(line)s has no END:VCARD before the next card.")
+                    % {"line": started_at}
+                )
+            card_lines, started_at = [line], number
+        elif card_lines:
+            card_lines.append(line)
+            if marker == "END:VCARD":
+                cards += 1
+                yield cards + 1, _vcard_cells(card_lines, cards, started_at)
+                card_lines = []
+    if card_lines:
+        raise ImportFileError(_("The vCard starting at line %(line)s has no END:VCARD.") % {"line": started_at})
+
+
+def _vcard_cells(lines: list[str], index: int, line: int) -> list[str]:
+    import vobject
+
+    try:
+        card = vobject.readOne("\r\n".join(lines) + "\r\n")
+    except Exception as error:  # vobject raises ParseError, ValueError and more on malformed cards
+        raise ImportFileError(
+            _(
+                "vCard %(index)s (line %(line)s) cannot be read: %(detail)s. "
+                "Nothing was imported; fix or remove that card."
+            )
+            % {"index": index, "line": line, "detail": str(error)[:200] or type(error).__name__}
+        ) from None
+    contents = card.contents
+
+    def first(key: str) -> Any:
+        values = contents.get(key)
+        return values[0].value if values else None
+
+    def preferred(key: str) -> str:
+        """The entry marked preferred (TYPE=pref or PREF=1), else the first."""
+        values = contents.get(key) or []
+        for value in values:
+            types = [t.lower() for t in value.params.get("TYPE", [])]
+            if "pref" in types or value.params.get("PREF"):
+                return str(value.value).strip()
+        return str(values[0].value).strip() if values else ""
+
+    name = first("n")
+    org = first("org")
+    address = first("adr")
+    categories = first("categories")
+    return [
+        cell_text(getattr(name, "given", "")),
+        cell_text(getattr(name, "family", "")),
+        cell_text(first("fn")),
+        preferred("email"),
+        preferred("tel"),
+        cell_text(org[0] if isinstance(org, list) and org else org),
+        cell_text(first("title")),
+        cell_text(getattr(address, "street", "")),
+        cell_text(getattr(address, "city", "")),
+        cell_text(getattr(address, "region", "")),
+        cell_text(getattr(address, "code", "")),
+        cell_text(getattr(address, "country", "")),
+        _vcard_date(cell_text(first("bday"))),
+        ", ".join(categories) if isinstance(categories, list) else cell_text(categories),
+    ]
+
+
+def _vcard_date(value: str) -> str:
+    """vCard 3/4 dates may be basic format (19850412) or carry a time; the cleaner reads ISO dates."""
+    compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(T.*)?", value)
+    if compact:
+        return f"{compact[1]}-{compact[2]}-{compact[3]}"
+    return value.split("T", 1)[0]
+
+
+# JSON lines -----------------------------------------------------------------------------------
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"address": {"city": "Paris"}} -> {"address.city": "Paris"}."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _json_objects(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in _text_lines(stream, encoding):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as error:
+            raise ImportFileError(
+                _(
+                    "Line %(line)s is not valid JSON (%(detail)s). Each line must hold one object, like "
+                    '{"email": "ann@example.org", "first_name": "Ann"}.'
+                )
+                % {"line": number, "detail": error}
+            ) from None
+        if not isinstance(value, dict):
+            raise ImportFileError(
+                _("Line %(line)s holds a JSON %(kind)s; each line must hold one object.")
+                % {"line": number, "kind": type(value).__name__.replace("dict", "object").replace("list", "array")}
+            )
+        yield number, _flatten(value)
+
+
+def _jsonl_headers(stream: IO[bytes], encoding: str) -> list[str]:
+    """Every key in the file, in the order first seen (one streaming pass)."""
+    stream.seek(0)
+    keys: dict[str, None] = {}
+    for _number, record in _json_objects(stream, encoding):
+        for key in record:
+            keys.setdefault(key, None)
+    stream.seek(0)
+    return list(keys)
+
+
+def _json_cell(value: Any) -> str:
+    if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
+        return ", ".join(cell_text(item) for item in value)  # tags and similar lists
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return cell_text(value)
+
+
+def _jsonl_rows(stream: IO[bytes], encoding: str, headers: list[str]) -> Iterator[tuple[int, list[str]]]:
+    yield 0, list(headers)  # no header line in the file: data rows keep their line numbers
+    for number, record in _json_objects(stream, encoding):
+        cells = [_json_cell(record.get(key)) for key in headers]
+        if any(cells):
+            yield number, cells

@@ -30,6 +30,7 @@ from imports.mapping import suggest_mapping
 from imports.models import ContactImport, ImportMode, ImportStatus
 from imports.reader import FileLayout, ImportFileError, column_label, inspect_file, iter_data_rows
 from imports.rows import CleanRow, RowCleaner
+from integrations.webhooks import webhook_emit
 
 CHUNK_SIZE = 2_000
 PREVIEW_ROWS = 20
@@ -290,9 +291,16 @@ def contact_import_run(*, import_id: int, max_chunks: int | None = None) -> None
     message += ", " + ngettext("%(n)s row rejected.", "%(n)s rows rejected.", contact_import.rejected_count) % {
         "n": f"{contact_import.rejected_count:,}"
     }
-    ContactImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
+    finished = ContactImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
         status=ImportStatus.DONE, message=message, finished_at=timezone.now()
     )
+    if finished:  # once, by the run that finished it
+        webhook_emit(
+            tenant=tenant, event="import.finished",
+            data={"import": {"id": import_id, "kind": "contacts", "created": contact_import.created_count,
+                             "updated": contact_import.updated_count, "unchanged": contact_import.unchanged_count,
+                             "rejected": contact_import.rejected_count, "summary": message}},
+        )  # fmt: skip
 
 
 def mode_label(mode: str) -> str:

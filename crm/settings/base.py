@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files for /api/v1/docs/
     "crm",
     "customers",
     "interactions",
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "integrations.middleware.ApiKeyMiddleware",  # an API key's member becomes the user, in its workspace
     "crm.tenancy.middleware.TenantMiddleware",
 ]
 
@@ -229,6 +231,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sms-requeue-stuck": {"task": "sms.requeue_stuck", "schedule": 300.0},  # SMS whose send task was lost
     "imports-requeue-stale": {"task": "imports.requeue_stale_imports", "schedule": 300.0},  # imports whose worker died
     "idempotency-sweep": {"task": "crm.sweep_idempotency_keys", "schedule": crontab(minute=17)},  # keys over a day old
+    "webhook-deliveries": {"task": "integrations.sweep_webhook_deliveries", "schedule": 30.0},  # retries due
 }
 
 CACHES = {
@@ -242,10 +245,31 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its WWW-Authenticate header makes a missing or bad key a 401 rather than a 403.
+        "integrations.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.api_auth.ApiKeyScopeAllows",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api_auth.ApiKeyRateThrottle"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "CRM API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+# Requests per API key (Redis counts them; over the limit: 429 with Retry-After). DRF rate syntax.
+API_KEY_RATE = env.read_str("API_KEY_RATE", default="600/min")
+# Webhooks and pull connectors refuse private, loopback and link-local addresses unless this is on
+# (an on-premises receiver; the tests' local servers).
+INTEGRATIONS_ALLOW_PRIVATE_HOSTS = env.read_bool("INTEGRATIONS_ALLOW_PRIVATE_HOSTS", default=False)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Authenticate with `Authorization: Bearer <API key>` (Settings → API keys) or a browser session.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN, and CSP allows only 'self'
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

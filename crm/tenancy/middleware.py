@@ -30,14 +30,19 @@ class TenantMiddleware:
                 return self.get_response(request)
 
         memberships = list(memberships_for_user(user))
+        # An API key (integrations.middleware) works in its own workspace only, and keeps no session.
+        key_tenant_id = getattr(request, "api_key_tenant_id", None)
+        if key_tenant_id is not None:
+            memberships = [m for m in memberships if m.tenant_id == key_tenant_id]
         request.memberships = memberships  # type: ignore[attr-defined]
         membership = choose_active_membership(
-            memberships, preferred_tenant_id=request.session.get(ACTIVE_TENANT_SESSION_KEY)
+            memberships,
+            preferred_tenant_id=key_tenant_id or request.session.get(ACTIVE_TENANT_SESSION_KEY),
         )
         if membership is not None:
             request.membership = membership  # type: ignore[attr-defined]
             request.tenant = membership.tenant  # type: ignore[attr-defined]
-            if request.session.get(ACTIVE_TENANT_SESSION_KEY) != membership.tenant_id:
+            if key_tenant_id is None and request.session.get(ACTIVE_TENANT_SESSION_KEY) != membership.tenant_id:
                 request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
         _activate_user_preferences(request)
         try:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from crm.models import Tenant, User
 from customers.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from customers.services import ConcurrentEditError
+from integrations.events import record_event
 
 DEFAULT_STAGES = [
     # (name, win probability %, kind)
@@ -80,6 +81,7 @@ def deal_create(*, tenant: Tenant, data: dict[str, Any], by: User) -> Deal:
     DealStageChange.objects.create(
         tenant=tenant, deal=deal, from_stage=None, to_stage=deal.stage, changed_by=by, changed_at=now
     )
+    record_event(tenant=tenant, record=deal, action="created")
     return deal
 
 
@@ -96,7 +98,13 @@ def deal_update(*, tenant: Tenant, deal: Deal, data: dict[str, Any], expected_ve
         DealStageChange.objects.create(
             tenant=tenant, deal=deal, from_stage=stored.stage, to_stage=fields["stage"], changed_by=by
         )
-    return Deal.objects.select_related("pipeline", "stage", "owner", "contact", "account", "updated_by").get(pk=deal.pk)
+    saved = Deal.objects.select_related("pipeline", "stage", "owner", "contact", "account", "updated_by").get(
+        pk=deal.pk
+    )
+    record_event(tenant=tenant, record=saved, action="updated")
+    if stored.stage_id != saved.stage_id:
+        _stage_event(tenant, saved, stored.stage)
+    return saved
 
 
 @transaction.atomic
@@ -111,13 +119,24 @@ def deal_move(
     changes = {"stage": stage, **_closing_fields(stage, lost_reason, stored)}
     _save_if_unchanged(stored, changes, stored.version if expected_version is None else expected_version, by)
     DealStageChange.objects.create(tenant=tenant, deal=stored, from_stage=stored.stage, to_stage=stage, changed_by=by)
-    return Deal.objects.select_related("pipeline", "stage").get(pk=deal.pk)
+    moved = Deal.objects.select_related("pipeline", "stage").get(pk=deal.pk)
+    _stage_event(tenant, moved, stored.stage)
+    return moved
 
 
 @transaction.atomic
 def deal_delete(*, tenant: Tenant, deal: Deal, by: User) -> None:
     # Its stage history goes with it (CASCADE); the confirmation page said so.
+    record_event(tenant=tenant, record=deal, action="deleted")
     deal.delete()
+
+
+def _stage_event(tenant: Tenant, deal: Deal, from_stage: Stage) -> None:
+    record_event(
+        tenant=tenant, record=deal, action="stage_changed",
+        extra={"from_stage": {"id": from_stage.pk, "name": from_stage.name},
+               "to_stage": {"id": deal.stage_id, "name": deal.stage.name}},
+    )  # fmt: skip
 
 
 def _save_if_unchanged(deal: Deal, changes: dict[str, Any], expected_version: int, by: User) -> None:

@@ -31,7 +31,8 @@ def test_the_read_only_analyst_can_read_through_the_api(bob_client, tenant_a):
 
 @pytest.mark.django_db
 def test_the_api_refuses_anonymous_callers_and_users_without_a_workspace():
-    assert Client().get("/api/v1/contacts/").status_code == 403
+    anonymous = Client().get("/api/v1/contacts/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")
     assert client_for(UserFactory()).get("/api/v1/contacts/").status_code == 403
 
 

@@ -43,6 +43,7 @@ from tests.factories import (
 from tests.followups.factories import TaskFactory
 from tests.imports.factories import IMPORT_FACTORIES
 from tests.inbox.factories import INBOX_FACTORIES
+from tests.integrations.factories import INTEGRATION_FACTORIES
 from tests.interactions.factories import InteractionAttachmentFactory
 from tests.mail.factories import MAIL_FACTORIES
 from tests.sms.factories import SMS_FACTORIES
@@ -70,6 +71,7 @@ FACTORIES: dict[type[Model], Any] = {
     **INBOX_FACTORIES,
     **SMS_FACTORIES,
     **IMPORT_FACTORIES,
+    **INTEGRATION_FACTORIES,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from crm.celery import app as celery_app
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run queued tasks in-process (the settings only do so without REDIS_URL)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def local_receivers(settings) -> None:
+    """The tests' webhook receiver listens on 127.0.0.1, which production refuses."""
+    settings.INTEGRATIONS_ALLOW_PRIVATE_HOSTS = True
