@@ -2,7 +2,12 @@
 analytics.ContactScore are replaced (one DELETE, one INSERT ... SELECT) and the run's snapshots
 added (one more INSERT ... SELECT). Runs inside
 the caller's transaction, so a run's scores go live whole or not at all; readers see the old scores
-until the commit (MVCC), never a half-written set."""
+until the commit (MVCC), never a half-written set.
+
+Customers whose risk band rose since the previous run (low → medium → high) are found set-wise
+before the old scores go and announced as ``contact.risk_rose`` webhook events, in the same
+transaction: the events exist exactly when the new scores do. Nothing is computed when no webhook
+wants the event."""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from datetime import datetime
 
 import pandas as pd
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
+
+from integrations.webhooks import webhook_emit_many, webhook_subscribed
 
 COLUMNS = [
     "tenant_id", "run_id", "scored_at", "contact_id", "churn_probability", "risk_band", "predicted_value",
@@ -95,6 +103,7 @@ def write_scores(
             for chunk in _csv_chunks(scores, tenant_id=tenant_id, run_id=run_id, scored_at=scored_at):
                 copy.write(chunk)
         lap("write_copy")  # building the CSV (reasons as JSON) and streaming it
+        risen = _risk_rises(cursor, tenant_id) if webhook_subscribed(RISK_ROSE) else []
         cursor.execute("DELETE FROM analytics_contactscore WHERE tenant_id = %s", [tenant_id])
         lap("write_delete")
         cursor.execute(f"INSERT INTO analytics_contactscore ({names}) SELECT {names} FROM score_load")
@@ -106,4 +115,42 @@ def write_scores(
             "rfm_segment, scored_at FROM score_load",
         )
         lap("write_snapshots")
+    if risen:
+        from crm.models import Tenant
+
+        webhook_emit_many(tenant=Tenant.objects.get(pk=tenant_id), event=RISK_ROSE, items=risen)
     return written
+
+
+RISK_ROSE = "contact.risk_rose"
+_BAND_RANK = "CASE {band} WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+
+
+def _risk_rises(cursor: CursorWrapper, tenant_id: int) -> list[dict[str, object]]:
+    """Contacts whose band is higher in ``score_load`` than in their current score (a first score is no rise)."""
+    cursor.execute(
+        "SELECT c.id, c.first_name, c.last_name, c.email, o.risk_band, n.risk_band, o.churn_probability, "
+        "n.churn_probability, n.run_id, n.reasons "
+        "FROM score_load n JOIN analytics_contactscore o ON o.contact_id = n.contact_id AND o.tenant_id = %s "
+        "JOIN customers_contact c ON c.id = n.contact_id AND c.tenant_id = %s "
+        f"WHERE {_BAND_RANK.format(band='n.risk_band')} > {_BAND_RANK.format(band='o.risk_band')} "
+        "AND o.risk_band <> '' ORDER BY c.id",
+        [tenant_id, tenant_id],
+    )
+    return [
+        {
+            "contact": {"id": row[0], "first_name": row[1], "last_name": row[2], "email": row[3]},
+            "from_band": row[4],
+            "to_band": row[5],
+            "previous_churn_probability": row[6],
+            "churn_probability": row[7],
+            "run": row[8],
+            "reasons": _churn_reasons(row[9]),
+        }
+        for row in cursor.fetchall()
+    ]
+
+
+def _churn_reasons(stored: object) -> list[object]:
+    reasons = json.loads(stored) if isinstance(stored, str) else stored  # raw cursors return jsonb as text
+    return list(reasons.get("churn", [])) if isinstance(reasons, dict) else []

@@ -53,6 +53,7 @@ EVENTS: dict[str, Any] = {
     "deal.deleted": gettext_lazy("Deal deleted"),
     "deal.stage_changed": gettext_lazy("Deal moved to another stage"),
     "import.finished": gettext_lazy("Import finished"),
+    "contact.risk_rose": gettext_lazy("Customer's churn risk band rose (after a scoring run)"),
     "ticket.created": gettext_lazy("Ticket opened"),
     "ticket.status_changed": gettext_lazy("Ticket status changed"),
     "ping": gettext_lazy("Test ping (sent by the Send test button)"),
@@ -159,6 +160,43 @@ def webhook_emit(*, tenant: Tenant, event: str, data: dict[str, Any]) -> int:
     ids = [delivery.pk for delivery in deliveries]
     transaction.on_commit(lambda: _enqueue(tenant.pk, ids))
     return len(ids)
+
+
+def webhook_emit_many(*, tenant: Tenant, event: str, items: list[dict[str, Any]]) -> int:
+    """One event per item (e.g. every customer whose risk rose in a scoring run), written in one insert."""
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).only("id"))
+    if not endpoints or not items:
+        return 0
+    now = timezone.now()
+    rows = []
+    for item in items:
+        event_id = uuid.uuid4()
+        payload = json.loads(
+            json.dumps({"id": str(event_id), "event": event, "created_at": now.isoformat(), "data": item},
+                       cls=DjangoJSONEncoder)
+        )  # fmt: skip
+        rows.extend(
+            WebhookDelivery(
+                tenant=tenant,
+                endpoint=endpoint,
+                event=event,
+                event_id=event_id,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for endpoint in endpoints
+        )
+    ids = [delivery.pk for delivery in WebhookDelivery.objects.bulk_create(rows, batch_size=2000)]
+    transaction.on_commit(lambda: _enqueue(tenant.pk, ids))
+    return len(ids)
+
+
+def webhook_subscribed(event: str) -> bool:
+    """Whether any active endpoint of the current tenant wants ``event`` (skip building payloads otherwise)."""
+    return WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).exists()
 
 
 @transaction.atomic

@@ -203,3 +203,42 @@ def test_a_finished_import_is_announced_once_with_its_counts(tenant_a, alice, lo
     (delivery,) = deliveries(tenant_a)
     counts = delivery.payload["data"]["import"]
     assert counts["id"] == done.pk and (counts["created"], counts["rejected"]) == (1, 1)
+
+
+def scores_frame(rows):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {"contact_id": contact_id, "churn_probability": probability, "risk_band": band, "predicted_value": 100.0,
+             "r_score": 3, "f_score": 3, "m_score": 3, "rfm_segment": "Loyal", "cluster": 0,
+             "churn_reasons": [{"text": "no order in 210 days", "contribution": 0.31}], "value_reasons": []}
+            for contact_id, probability, band in rows
+        ]
+    )  # fmt: skip
+    return frame.set_index("contact_id")
+
+
+@pytest.mark.django_db
+def test_a_scoring_run_announces_customers_whose_risk_rose(tenant_a, alice, local_receivers):
+    from django.db import transaction
+
+    from analytics.writeback import write_scores
+    from tests.factories import ContactFactory, ModelRunFactory
+
+    subscribe(tenant_a, alice, "http://127.0.0.1:9/hooks", events=["contact.risk_rose"])
+    run_1, run_2 = ModelRunFactory.create_batch(2, tenant=tenant_a)
+    rising, steady, falling, new = ContactFactory.create_batch(4, tenant=tenant_a)
+    with tenant_context(tenant_a.pk), transaction.atomic():
+        first = scores_frame([(rising.pk, 0.1, "low"), (steady.pk, 0.5, "medium"), (falling.pk, 0.9, "high")])
+        write_scores(tenant_id=tenant_a.pk, run_id=run_1.pk, scored_at=timezone.now(), scores=first)
+    assert deliveries(tenant_a) == []  # a first score is no rise
+    with tenant_context(tenant_a.pk), transaction.atomic():
+        write_scores(tenant_id=tenant_a.pk, run_id=run_2.pk, scored_at=timezone.now(),
+                     scores=scores_frame([(rising.pk, 0.8, "high"), (steady.pk, 0.55, "medium"),
+                                          (falling.pk, 0.2, "low"), (new.pk, 0.9, "high")]))  # fmt: skip
+    (delivery,) = deliveries(tenant_a)
+    data = delivery.payload["data"]
+    assert delivery.event == "contact.risk_rose" and data["contact"]["id"] == rising.pk
+    assert (data["from_band"], data["to_band"], data["run"]) == ("low", "high", run_2.pk)
+    assert data["reasons"][0]["text"] == "no order in 210 days"
