@@ -6,6 +6,7 @@ from customers.api import AccountViewSet, ContactViewSet
 from customers.custom_fields.api import CustomFieldViewSet
 from customers.deals.api import DealViewSet
 from followups.api import TaskViewSet
+from imports.api import ImportViewSet
 from interactions.api import InteractionViewSet
 
 router = DefaultRouter(use_regex_path=False)
@@ -15,6 +16,7 @@ router.register("deals", DealViewSet, basename="deal")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("imports", ImportViewSet, basename="import")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

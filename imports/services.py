@@ -113,6 +113,21 @@ def contact_import_map(
 
 
 @transaction.atomic
+def contact_import_submit(
+    *, tenant: Tenant, contact_import: ContactImport, mapping: list[str], mode: str, source_system: str, by: User
+) -> ContactImport:
+    """Map and queue the check and the run together (API batches: nobody reviews a preview)."""
+    from imports.tasks import check_and_run_contact_import
+
+    ContactImport.objects.filter(pk=contact_import.pk, status=ImportStatus.UPLOADED).update(
+        mapping=mapping, mode=mode, source_system=source_system, status=ImportStatus.CHECK_QUEUED
+    )
+    transaction.on_commit(lambda: check_and_run_contact_import.delay(tenant.pk, contact_import.pk))
+    contact_import.refresh_from_db()
+    return contact_import
+
+
+@transaction.atomic
 def contact_import_start(*, tenant: Tenant, contact_import: ContactImport, by: User) -> ContactImport:
     from imports.tasks import run_contact_import
 

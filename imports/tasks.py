@@ -22,6 +22,20 @@ def run_contact_import(tenant_id: int, import_id: int) -> None:
     contact_import_run(import_id=import_id)
 
 
+@app.task(
+    base=TenantTask, name="imports.check_and_run_contact_import", acks_late=True, soft_time_limit=3600, time_limit=3660
+)
+def check_and_run_contact_import(tenant_id: int, import_id: int) -> None:
+    """An API batch: the check, then (when the file can be imported at all) the run, in one task."""
+    from imports.models import ContactImport, ImportStatus
+    from imports.services import contact_import_check, contact_import_run
+
+    contact_import_check(import_id=import_id)
+    checked = ContactImport.objects.filter(pk=import_id, status=ImportStatus.CHECKED).update(status=ImportStatus.QUEUED)
+    if checked or ContactImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).exists():
+        contact_import_run(import_id=import_id)  # claims QUEUED itself: a second delivery does nothing
+
+
 @app.task(name="imports.requeue_stale_imports")
 def requeue_stale_imports() -> int:
     """Every few minutes: runs whose worker died are queued again and resume after their last chunk."""

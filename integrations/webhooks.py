@@ -170,7 +170,7 @@ def webhook_emit_many(*, tenant: Tenant, event: str, items: list[dict[str, Any]]
     if not endpoints or not items:
         return 0
     now = timezone.now()
-    rows = []
+    rows: list[WebhookDelivery] = []
     for item in items:
         event_id = uuid.uuid4()
         payload = json.loads(
