@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from customers.api import AccountViewSet, ContactViewSet
 from customers.custom_fields.api import CustomFieldViewSet
 from customers.deals.api import DealViewSet
+from customers.orders_api import OrderViewSet
 from followups.api import TaskViewSet
 from imports.api import ImportViewSet
 from interactions.api import InteractionViewSet
@@ -13,6 +14,7 @@ router = DefaultRouter(use_regex_path=False)
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("deals", DealViewSet, basename="deal")
+router.register("orders", OrderViewSet, basename="order")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("interactions", InteractionViewSet, basename="interaction")
