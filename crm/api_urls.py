@@ -9,12 +9,14 @@ from customers.orders_api import OrderViewSet
 from followups.api import TaskViewSet
 from imports.api import ImportViewSet
 from interactions.api import InteractionViewSet
+from shipments.api import ShipmentViewSet
 
 router = DefaultRouter(use_regex_path=False)
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("deals", DealViewSet, basename="deal")
 router.register("orders", OrderViewSet, basename="order")
+router.register("shipments", ShipmentViewSet, basename="shipment")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("interactions", InteractionViewSet, basename="interaction")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Collate, TruncMonth
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -16,6 +16,7 @@ from crm.models import User
 from crm.sorting import Page, SortOption, keyset_page, order_by_sort
 from customers.models import Account, Contact, Deal, LifecycleStage, Order, OrderStatus
 from customers.sorts import ACCOUNT_SORTS, CONTACT_SORTS
+from shipments.models import Shipment
 
 PAGE_SIZE = 50
 
@@ -127,7 +128,9 @@ def recent_orders(*, contact: Contact | None = None, account: Account | None = N
         orders = orders.filter(contact=contact)
     if account is not None:
         orders = orders.filter(account=account).select_related("contact")
-    return list(orders.order_by("-ordered_at")[:limit])
+    # Each order's latest shipment (shipments app) for its status badge: one more query for the page.
+    latest_first = Prefetch("shipments", queryset=Shipment.objects.order_by("-created_at", "-id"))
+    return list(orders.order_by("-ordered_at").prefetch_related(latest_first)[:limit])
 
 
 def account_contacts(account: Account, *, limit: int = 25) -> list[Contact]:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "privacy",
     "workspace",
     "security",
+    "shipments",
 ]
 
 MIDDLEWARE = [

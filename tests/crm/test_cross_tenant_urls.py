@@ -46,6 +46,7 @@ from tests.inbox.factories import INBOX_FACTORIES
 from tests.integrations.factories import INTEGRATION_FACTORIES
 from tests.interactions.factories import InteractionAttachmentFactory
 from tests.mail.factories import MAIL_FACTORIES
+from tests.shipments.factories import SHIPMENT_FACTORIES
 from tests.sms.factories import SMS_FACTORIES
 
 FACTORIES: dict[type[Model], Any] = {
@@ -72,6 +73,7 @@ FACTORIES: dict[type[Model], Any] = {
     **SMS_FACTORIES,
     **IMPORT_FACTORIES,
     **INTEGRATION_FACTORIES,
+    **SHIPMENT_FACTORIES,
 }
 METHODS = ["get", "post", "put", "patch", "delete"]
 
