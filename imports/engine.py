@@ -7,7 +7,9 @@
    "unchanged" by comparing with the stored contact, all as UPDATE statements over the whole table.
 3. ``write_chunk``: for rows in (start, end]: accounts by name (created if new), INSERT ... SELECT of
    new contacts, UPDATE ... FROM of changed ones (version + 1, updated_by, updated_at, as
-   customers/services.py does), and the rejected rows for the report.
+   customers/services.py does), and the rejected rows for the report. Each created account and contact
+   and each updated contact's previous values are logged in ``imports_importchange`` by the same
+   statements, so an import can be undone (imports/undo.py).
 
 The dry run does 1 and 2 and counts; the real run does 1, 2 and then 3 chunk by chunk, so the
 preview's totals come from the same statements. Every statement names the tenant, and row-level
@@ -293,15 +295,18 @@ def write_chunk(
             FROM (SELECT DISTINCT ON (lower(s.account) COLLATE "C") s.account FROM {STAGE} s
                   WHERE {unresolved} AND s.action IN ('create', 'update')
                   ORDER BY lower(s.account) COLLATE "C", s.row_no) n
-            RETURNING id, name_key)
+            RETURNING id, name_key),
+        logged AS (
+            INSERT INTO imports_importchange (tenant_id, contact_import_id, kind, record_id)
+            SELECT %(tenant)s, %(import)s, 'account_created', id FROM created)
         UPDATE {STAGE} s SET account_id = created.id FROM created
         WHERE {unresolved} AND lower(s.account) COLLATE "C" = created.name_key""",
         params,
     )
     cursor.execute(
-        f"""INSERT INTO customers_contact (tenant_id, first_name, last_name, email, phone, title, account_id,
-            owner_id, lifecycle_stage, source, preferred_channel, street, city, region, postal_code, country,
-            birthday, tags, email_consent, email_consent_at, email_consent_source, sms_consent, sms_consent_at,
+        f"""WITH created AS (INSERT INTO customers_contact (tenant_id, first_name, last_name, email, phone, title,
+            account_id, owner_id, lifecycle_stage, source, preferred_channel, street, city, region, postal_code,
+            country, birthday, tags, email_consent, email_consent_at, email_consent_source, sms_consent, sms_consent_at,
             sms_consent_source, external_id, source_system, custom_fields, created_at, updated_at, version,
             updated_by_id)
         SELECT %(tenant)s, coalesce(s.first_name, ''), coalesce(s.last_name, ''), coalesce(s.email, ''),
@@ -316,7 +321,18 @@ def write_chunk(
             CASE WHEN s.sms_consent THEN 'import' ELSE '' END,
             coalesce(s.external_id, ''), coalesce(s.source_system, ''), coalesce(s.custom, '{{}}'),
             %(now)s, %(now)s, 1, %(user)s
-        FROM {STAGE} s WHERE {in_chunk} AND s.action = 'create' ORDER BY s.row_no""",
+        FROM {STAGE} s WHERE {in_chunk} AND s.action = 'create' ORDER BY s.row_no
+        RETURNING id)
+        INSERT INTO imports_importchange (tenant_id, contact_import_id, kind, record_id, version_after)
+        SELECT %(tenant)s, %(import)s, 'contact_created', id, 1 FROM created""",
+        params,
+    )
+    # The contacts about to change, as they are: what an undo restores.
+    cursor.execute(
+        f"""INSERT INTO imports_importchange (tenant_id, contact_import_id, kind, record_id, before, version_after)
+        SELECT %(tenant)s, %(import)s, 'contact_updated', c.id, to_jsonb(c), c.version + 1
+        FROM customers_contact c JOIN {STAGE} s ON c.id = s.contact_id
+        WHERE c.tenant_id = %(tenant)s AND {in_chunk} AND s.action = 'update'""",
         params,
     )
     keep = [name for name in TEXT_FIELDS if name not in ("account", "birthday")] + BOOLEAN_FIELDS

@@ -30,6 +30,9 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Importing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    UNDO_QUEUED = "undo_queued", _("Undo queued")
+    UNDOING = "undoing", _("Undoing")
+    UNDONE = "undone", _("Undone")
 
 
 class ContactImport(TenantModel):
@@ -62,6 +65,11 @@ class ContactImport(TenantModel):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # last committed chunk: a sweeper finds stuck runs
     finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    undo_summary = models.TextField(blank=True)
 
     class Meta:
         indexes = [
@@ -85,12 +93,13 @@ class ContactImport(TenantModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.UNDONE)
 
     @property
     def working(self) -> bool:
         return self.status in (
-            ImportStatus.CHECK_QUEUED, ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING
+            ImportStatus.CHECK_QUEUED, ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING,
+            ImportStatus.UNDO_QUEUED, ImportStatus.UNDOING,
         )  # fmt: skip
 
     @property
@@ -121,3 +130,28 @@ class ImportRejection(TenantModel):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.reason}"
+
+
+class ChangeKind(models.TextChoices):
+    CONTACT_CREATED = "contact_created", _("Contact created")
+    CONTACT_UPDATED = "contact_updated", _("Contact updated")
+    ACCOUNT_CREATED = "account_created", _("Account created")
+
+
+class ImportChange(TenantModel):
+    """What one import did to one record, so it can be undone: written in the same statement batch as the
+    change itself (imports/engine.py). ``before`` is an updated contact as it was; ``version_after`` is its
+    version right after the import, so an undo leaves alone anything edited since."""
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, db_index=False, related_name="changes")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    record_id = models.BigIntegerField()  # no foreign key: the record may be deleted or merged away later
+    before = models.JSONField(null=True)
+    version_after = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["contact_import", "kind", "record_id"], name="importchange_import_fk_idx"),
+            # "Which import made this record?" (a contact page could say so).
+            models.Index(fields=["tenant", "record_id"], name="importchange_record_idx"),
+        ]

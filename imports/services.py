@@ -30,6 +30,7 @@ from imports.mapping import suggest_mapping
 from imports.models import ContactImport, ImportMode, ImportStatus
 from imports.reader import FileLayout, ImportFileError, column_label, inspect_file, iter_data_rows
 from imports.rows import CleanRow, RowCleaner
+from imports.undo import undo_import_changes
 from integrations.webhooks import webhook_emit
 
 CHUNK_SIZE = 2_000
@@ -139,6 +140,61 @@ def contact_import_start(*, tenant: Tenant, contact_import: ContactImport, by: U
     transaction.on_commit(lambda: run_contact_import.delay(tenant.pk, contact_import.pk))
     contact_import.refresh_from_db()
     return contact_import
+
+
+@transaction.atomic
+def contact_import_undo(*, tenant: Tenant, contact_import: ContactImport, by: User) -> ContactImport:
+    """Queue the undo of a finished import (imports/undo.py); once, and only after it finished."""
+    from imports.tasks import undo_contact_import
+
+    claimed = ContactImport.objects.filter(pk=contact_import.pk, status=ImportStatus.DONE).update(
+        status=ImportStatus.UNDO_QUEUED, undone_by=by
+    )
+    if not claimed:
+        raise ValueError(_("Only a finished import can be undone, and only once."))
+    transaction.on_commit(lambda: undo_contact_import.delay(tenant.pk, contact_import.pk))
+    contact_import.refresh_from_db()
+    return contact_import
+
+
+def contact_import_undo_run(*, import_id: int) -> None:
+    """The undo itself, in one transaction; claimed, so a second delivery does nothing."""
+    claimed = ContactImport.objects.filter(pk=import_id, status=ImportStatus.UNDO_QUEUED).update(
+        status=ImportStatus.UNDOING
+    )
+    if not claimed:
+        return
+    contact_import = ContactImport.objects.get(pk=import_id)
+    try:
+        result = undo_import_changes(
+            tenant_id=contact_import.tenant_id, import_id=import_id, user_id=contact_import.undone_by_id
+        )
+    except Exception:
+        ContactImport.objects.filter(pk=import_id).update(
+            status=ImportStatus.DONE, undo_summary=_("The undo stopped on an unexpected error; nothing was undone.")
+        )
+        raise
+    parts = [
+        ngettext("%(n)s contact removed", "%(n)s contacts removed", result.removed) % {"n": f"{result.removed:,}"},
+        ngettext("%(n)s restored", "%(n)s restored", result.restored) % {"n": f"{result.restored:,}"},
+    ]
+    if result.accounts_removed:
+        parts.append(ngettext("%(n)s account removed", "%(n)s accounts removed", result.accounts_removed)
+                     % {"n": f"{result.accounts_removed:,}"})  # fmt: skip
+    summary = ", ".join(parts) + "."
+    if result.kept_edited:
+        summary += " " + ngettext(
+            "%(n)s contact was edited after the import and was kept as it is.",
+            "%(n)s contacts were edited after the import and were kept as they are.", result.kept_edited,
+        ) % {"n": f"{result.kept_edited:,}"}  # fmt: skip
+    if result.kept_in_use:
+        summary += " " + ngettext(
+            "%(n)s new contact already has orders, activity or deals and was kept.",
+            "%(n)s new contacts already have orders, activity or deals and were kept.", result.kept_in_use,
+        ) % {"n": f"{result.kept_in_use:,}"}  # fmt: skip
+    ContactImport.objects.filter(pk=import_id, status=ImportStatus.UNDOING).update(
+        status=ImportStatus.UNDONE, undone_at=timezone.now(), undo_summary=summary
+    )
 
 
 @transaction.atomic

@@ -36,6 +36,14 @@ def check_and_run_contact_import(tenant_id: int, import_id: int) -> None:
         contact_import_run(import_id=import_id)  # claims QUEUED itself: a second delivery does nothing
 
 
+@app.task(base=TenantTask, name="imports.undo_contact_import", acks_late=True, soft_time_limit=1800, time_limit=1860)
+def undo_contact_import(tenant_id: int, import_id: int) -> None:
+    """Undo a finished import: remove what it created, restore what it changed (imports/undo.py)."""
+    from imports.services import contact_import_undo_run
+
+    contact_import_undo_run(import_id=import_id)
+
+
 @app.task(name="imports.requeue_stale_imports")
 def requeue_stale_imports() -> int:
     """Every few minutes: runs whose worker died are queued again and resume after their last chunk."""

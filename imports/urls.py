@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/map/", views.import_map, name="map"),
     path("<int:pk>/start/", views.import_start, name="start"),
+    path("<int:pk>/undo/", views.import_undo, name="undo"),
     path("<int:pk>/report.csv", views.import_report, name="report"),
 ]

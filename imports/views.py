@@ -222,6 +222,23 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponseBase:
     return redirect("imports:detail", pk=contact_import.pk)
 
 
+@object_view(ContactImport)
+@capability_required(Capability.CUSTOMERS_EDIT)
+def import_undo(request: HttpRequest, pk: int) -> HttpResponseBase:
+    contact_import = _get_import(request, pk)  # first: another tenant's import is a 404 for every method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.contact_import_undo(
+            tenant=request.tenant,  # type: ignore[attr-defined]
+            contact_import=contact_import,
+            by=acting_user(request),
+        )
+    except ValueError as error:
+        messages.error(request, str(error))
+    return redirect("imports:detail", pk=contact_import.pk)
+
+
 @require_GET
 @object_view(ContactImport)
 @capability_required(Capability.CUSTOMERS_EDIT)

@@ -106,7 +106,9 @@ def test_more_than_a_thousand_columns_are_refused():
 
 
 def test_other_file_types_are_refused():
-    assert refusal(b"%PDF-1.4", "contacts.pdf") == "Upload a .csv or .xlsx file; “contacts.pdf” is neither."
+    assert refusal(b"%PDF-1.4", "contacts.pdf") == (
+        "Upload a .csv, .xlsx, .vcf (vCard) or .jsonl (JSON lines) file; “contacts.pdf” is none of these."
+    )
 
 
 def test_xlsx_first_sheet_is_streamed_with_numbers_and_dates_as_text():
