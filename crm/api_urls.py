@@ -9,6 +9,8 @@ from customers.orders_api import OrderViewSet
 from followups.api import TaskViewSet
 from imports.api import ImportViewSet
 from interactions.api import InteractionViewSet
+from segments.api import SegmentViewSet
+from service_desk.api import TicketViewSet
 from shipments.api import ShipmentViewSet
 
 router = DefaultRouter(use_regex_path=False)
@@ -21,6 +23,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("imports", ImportViewSet, basename="import")
+router.register("segments", SegmentViewSet, basename="segment")
+router.register("tickets", TicketViewSet, basename="ticket")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

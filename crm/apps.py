@@ -17,7 +17,7 @@ class CrmConfig(AppConfig):
 
 
 # Tables the runtime role may append to but never rewrite (audit trail, issue 9).
-APPEND_ONLY_TABLES: list[str] = []
+APPEND_ONLY_TABLES: list[str] = ["audit_auditevent"]
 
 
 def grant_runtime_role_privileges(using: str, **_: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from crm.roles import Capability
 from customers import selectors, services
 from customers.api_writes import contact_form_for_create, contact_form_for_update
 from customers.serializers import AccountSerializer, ContactSerializer
+from workspace import field_access
 
 
 class EditConflict(APIException):
@@ -49,6 +50,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         tenant = request._request.tenant  # type: ignore[attr-defined]
+        _refuse_restricted_fields(request)
         form = contact_form_for_create(tenant=tenant, payload=request.data)
         contact = services.contact_create(tenant=tenant, data=form.changes(), by=acting_user(request._request))
         created = self.get_queryset().get(pk=contact.pk)
@@ -59,6 +61,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         tenant = request._request.tenant  # type: ignore[attr-defined]
         contact = self.get_object()
+        _refuse_restricted_fields(request)
         form = contact_form_for_update(tenant=tenant, contact=contact, payload=request.data)
         by = acting_user(request._request)
         try:
@@ -67,6 +70,13 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         except services.ConcurrentEditError as conflict:
             raise EditConflict(str(conflict)) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=contact.pk)).data)
+
+
+def _refuse_restricted_fields(request: Request) -> None:
+    """Fields hidden or read-only for the caller's role (workspace/field_access.py) cannot be written."""
+    refused = field_access.refused_payload_fields(request.data, request, field_access.CONTACT)
+    if refused:
+        raise ValidationError({name: ["Your role may not change this field."] for name in refused})
 
 
 class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from audit.services import audit_record
 from crm.tenancy.context import tenant_context
 from customers.custom_fields.values import export_value
 from customers.models import CustomField
@@ -121,6 +122,12 @@ def export_response(
     """``rows`` (values_list ending with ``custom_fields``) as the file the user asked for: CSV streamed at
     any size, or XLSX up to XLSX_MAX_ROWS (beyond that, back to the list with a message)."""
     stamp = timezone.localdate().isoformat()
+    audit_record(  # one summary event per export (audit/registry.py)
+        tenant=request.tenant,  # type: ignore[attr-defined]
+        action="export",
+        object_type=f"customers.{name[:-1]}",
+        object_repr=request.GET.urlencode(),
+    )
     if request.GET.get("format") == "xlsx":
         if rows.count() > XLSX_MAX_ROWS:
             message = _("Excel exports stop at %(max)s rows; narrow the filter or export CSV, which has no limit.")

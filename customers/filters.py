@@ -88,9 +88,10 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))  # from an account's page
     in_list = django_filters.ChoiceFilter(method="filter_in_list", label=_("Static list"), choices=[])
     risk = django_filters.ChoiceFilter(field_name="score__risk_band", choices=RiskBand.choices, label=_("Churn risk"))
-    segment = django_filters.ChoiceFilter(
+    rfm = django_filters.ChoiceFilter(
         field_name="score__rfm_segment", choices=[(name, name) for name in SEGMENTS], label=_("RFM segment")
     )
+    segment = django_filters.CharFilter(method="filter_segment", label=_("Segment"))  # a saved segment's id
     value_min = django_filters.NumberFilter(
         field_name="score__predicted_value", lookup_expr="gte", label=_("Value from")
     )
@@ -122,15 +123,14 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
         bands = [(value, str(label)) for value, label in RiskBand.choices]
         self.add_filter_group(str(_("Churn risk")), [FilterInput("risk", str(_("Churn risk")), "select", bands)])
         segments = [(name, name) for name in SEGMENTS]
-        self.add_filter_group(
-            str(_("RFM segment")), [FilterInput("segment", str(_("RFM segment")), "select", segments)]
-        )
+        self.add_filter_group(str(_("RFM segment")), [FilterInput("rfm", str(_("RFM segment")), "select", segments)])
         self.add_filter_group(
             str(_("Predicted value")),
             [FilterInput("value_min", str(_("From")), "number"), FilterInput("value_max", str(_("To")), "number")],
         )
         self.add_custom_field_filters(CustomFieldEntity.CONTACT)
         self._static_list_group()
+        self._segment_group()
 
     def _static_list_group(self) -> None:
         from campaigns.selectors import static_list_choices  # campaigns builds on customers, not the reverse
@@ -139,6 +139,23 @@ class ContactFilter(CustomFieldFilterMixin, OwnerFilterMixin, AddressAndDateFilt
         self.filters["in_list"].extra["choices"] = lists
         if lists:
             self.add_filter_group(str(_("Static list")), [FilterInput("in_list", str(_("In list")), "select", lists)])
+
+    def _segment_group(self) -> None:
+        from segments.selectors import segment_choices  # segments build on customers, not the reverse
+
+        choices = segment_choices()
+        if choices:
+            self.add_filter_group(str(_("Segment")), [FilterInput("segment", str(_("In segment")), "select", choices)])
+
+    def filter_segment(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        """A saved segment's rules (segments/rules.py) on top of the other filters and record visibility.
+        An RFM segment name still works here, as links from before ``rfm`` had their own name did."""
+        from segments.selectors import segment_filter
+
+        value = value.strip()
+        if value in SEGMENTS:
+            return queryset.filter(score__rfm_segment=value)
+        return segment_filter(queryset, value, user=self.user)
 
     def filter_in_list(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         from campaigns.models import StaticListMember

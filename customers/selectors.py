@@ -143,9 +143,12 @@ def global_search(query: str, *, limit: int = 10) -> dict[str, list[Any]]:
     Ranked: last-name matches first, then first names, then the rest, each by name. Ordering by
     the rank also keeps the planner on the prefix indexes rather than walking the name index.
     """
+    from service_desk.selectors import ticket_search  # tickets by number ("#1042") or subject words
+
+    tickets = ticket_search(query, limit=limit)
     words = _search_words(query)
     if not words:
-        return {"contacts": [], "accounts": [], "deals": []}
+        return {"contacts": [], "accounts": [], "deals": [], "tickets": tickets}
     accounts = Account.objects.filter(account_search_filter(query)).order_by("name_key", "id")
     deals = (
         Deal.objects.filter(deal_search_filter(query))
@@ -157,6 +160,7 @@ def global_search(query: str, *, limit: int = 10) -> dict[str, list[Any]]:
         "contacts": _ranked_contacts(query, words[0], limit),
         "accounts": list(accounts[:limit]),
         "deals": list(deals[:limit]),
+        "tickets": tickets,
     }
 
 

@@ -7,9 +7,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Account, Contact
+from workspace import field_access
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    def to_representation(self, instance: Account) -> dict[str, Any]:
+        data = super().to_representation(instance)  # without fields hidden from the caller's role:
+        return field_access.redact(data, self.context.get("request"), field_access.ACCOUNT)
+
     class Meta:
         model = Account
         fields = ["id", "name", "industry", "employees", "website", "phone", "city", "country", "owner", "parent",
@@ -35,6 +40,10 @@ class ContactScoreSerializer(serializers.Serializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     scores = serializers.SerializerMethodField()
+
+    def to_representation(self, instance: Contact) -> dict[str, Any]:
+        data = super().to_representation(instance)  # without fields hidden from the caller's role:
+        return field_access.redact(data, self.context.get("request"), field_access.CONTACT)
 
     @extend_schema_field(ContactScoreSerializer(allow_null=True))
     def get_scores(self, contact: Contact) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.registry import record_update
 from crm.models import Tenant, User
 from customers.duplicates.detection import duplicates_detect_for_contact
 from customers.models import Account, Contact, Order
@@ -110,6 +111,7 @@ def _save_if_unchanged(
     )
     if not updated:
         raise ConcurrentEditError(model._default_manager.select_related("updated_by").get(pk=record.pk))
+    record_update(record, changes)  # the audit trail (audit/registry.py: update() sends no signal)
 
 
 def _is_descendant(candidate: Account, account: Account) -> bool:
@@ -136,6 +138,7 @@ def order_create(*, tenant: Tenant, contact: Contact, data: dict[str, Any], by: 
 @transaction.atomic
 def order_update(*, tenant: Tenant, order: Order, data: dict[str, Any], by: User) -> Order:
     Order.objects.filter(pk=order.pk).update(**data)
+    record_update(order, data)  # the audit trail (audit/registry.py: update() sends no signal)
     saved = Order.objects.select_related("contact").get(pk=order.pk)
     record_event(tenant=tenant, record=saved, action="updated")
     return saved

@@ -32,6 +32,7 @@ from customers.lists import ACCOUNTS, CONTACTS
 from customers.models import Account, Contact, CustomFieldEntity, Order
 from customers.services import ConcurrentEditError
 from customers.sorts import ACCOUNT_SORTS, CONTACT_SORTS
+from workspace import field_access
 
 
 def _contact_filters(request: HttpRequest) -> ContactFilter:
@@ -54,6 +55,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "params": params.urlencode(),
         "query": request.GET.get("q", ""),
+        "hidden_fields": field_access.hidden_fields(request, field_access.CONTACT),
         **toolbar_context(request, CONTACTS, sort),
     }
     template = "customers/contact_list.html#rows" if request.htmx else "customers/contact_list.html"  # type: ignore[attr-defined]
@@ -73,6 +75,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_deals": open_deals_for(contact=contact),
         "custom_values": shown_custom_values(CustomFieldEntity.CONTACT, contact.custom_fields),
         "duplicates": open_pairs_for(contact),
+        "hidden_fields": field_access.hidden_fields(request, field_access.CONTACT),
         **contact_scores_context(contact),
     }
     return render(request, "customers/contact_detail.html", context)
@@ -109,6 +112,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_url": reverse("customers:account-timeline", args=[account.pk]),
         "open_deals": open_deals_for(account=account),
         "custom_values": shown_custom_values(CustomFieldEntity.ACCOUNT, account.custom_fields),
+        "hidden_fields": field_access.hidden_fields(request, field_access.ACCOUNT),
     }
     return render(request, "customers/account_detail.html", context)
 
@@ -157,6 +161,7 @@ def _form_page(
 def contact_create(request: HttpRequest) -> HttpResponse:
     tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     form = ContactForm(request.POST or None, tenant=tenant, initial={"owner": user.pk})
+    field_access.restrict_form(form, request, field_access.CONTACT)
     return _form_page(
         request,
         form,
@@ -173,6 +178,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     contact = get_object_for_user(selectors.contacts_for_detail(), pk)
     form = ContactForm(request.POST or None, instance=contact, tenant=tenant)
+    field_access.restrict_form(form, request, field_access.CONTACT)
     return _form_page(
         request,
         form,
@@ -221,6 +227,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def account_create(request: HttpRequest) -> HttpResponse:
     tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     form = AccountForm(request.POST or None, tenant=tenant, initial={"owner": user.pk})
+    field_access.restrict_form(form, request, field_access.ACCOUNT)
     return _form_page(
         request,
         form,
@@ -237,6 +244,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tenant, user = request.tenant, acting_user(request)  # type: ignore[attr-defined]
     account = get_object_for_user(selectors.accounts_for_detail(), pk)
     form = AccountForm(request.POST or None, instance=account, tenant=tenant)
+    field_access.restrict_form(form, request, field_access.ACCOUNT)
     return _form_page(
         request,
         form,
@@ -375,9 +383,11 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
     base = filters.qs if filters.is_valid() else Contact.objects.none()
     custom = active_custom_fields(CustomFieldEntity.CONTACT)
     sort = CONTACT_SORTS.get(request.GET.get("sort"), request.tenant)  # type: ignore[attr-defined]
-    fields = [f for f, _ in exports.CONTACT_COLUMNS] + ["custom_fields"]
+    columns = field_access.visible_columns(exports.CONTACT_COLUMNS, request, field_access.CONTACT)
+    fields = [f for f, _ in columns] + ["custom_fields"]
     rows = selectors.contacts_for_export(base=base, sort=sort, fields=fields)
-    return exports.export_response(request, rows=rows, header=exports.contact_header(custom), custom=custom,
+    header = [label for _, label in columns] + [field.label for field in custom]
+    return exports.export_response(request, rows=rows, header=header, custom=custom,
                                    name="contacts", list_url=reverse("customers:contact-list"))  # fmt: skip
 
 
@@ -392,7 +402,8 @@ def account_export(request: HttpRequest) -> HttpResponseBase:
     base = filters.qs if filters.is_valid() else Account.objects.none()
     custom = active_custom_fields(CustomFieldEntity.ACCOUNT)
     sort = ACCOUNT_SORTS.get(request.GET.get("sort"), request.tenant)  # type: ignore[attr-defined]
-    rows = order_by_sort(base, sort).values_list(*(f for f, _ in exports.ACCOUNT_COLUMNS), "custom_fields")
-    header = [label for _, label in exports.ACCOUNT_COLUMNS] + [field.label for field in custom]
+    columns = field_access.visible_columns(exports.ACCOUNT_COLUMNS, request, field_access.ACCOUNT)
+    rows = order_by_sort(base, sort).values_list(*(f for f, _ in columns), "custom_fields")
+    header = [label for _, label in columns] + [field.label for field in custom]
     return exports.export_response(request, rows=rows, header=header, custom=custom, name="accounts",
                                    list_url=reverse("customers:account-list"))  # fmt: skip

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import audit_record
 from crm.models import Membership, Tenant, User
 from crm.roles import Capability
 from crm.visibility import visible_owners_for
@@ -372,6 +373,7 @@ def contact_import_run(*, import_id: int, max_chunks: int | None = None) -> None
                              "updated": contact_import.updated_count, "unchanged": contact_import.unchanged_count,
                              "rejected": contact_import.rejected_count, "summary": message}},
         )  # fmt: skip
+    audit_record(tenant=tenant, action="import", actor=membership.user, obj=contact_import, object_repr=message)
 
 
 def mode_label(mode: str) -> str:

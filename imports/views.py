@@ -25,6 +25,7 @@ from imports.mapping import STANDARD_TARGETS, targets_for
 from imports.models import ContactImport, ImportStatus
 from imports.reader import ImportFileError, column_label, column_letter
 from imports.services import PREVIEW_ROWS, cleaned_rows, row_cleaner
+from workspace import field_access
 
 HISTORY_SHOWN = 50
 
@@ -84,6 +85,8 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponseBase:
     ):
         return redirect("imports:detail", pk=contact_import.pk)
     targets = targets_for(active_custom_fields(CustomFieldEntity.CONTACT))
+    locked = field_access.locked_fields(request, field_access.CONTACT)  # the role may not write these
+    targets = [target for target in targets if target.value not in locked]
     headers = list(contact_import.headers)
     initial: dict[str, Any] = {"mode": contact_import.mode, "source_system": contact_import.source_system}
     initial.update({f"col_{index}": target for index, target in enumerate(contact_import.mapping)})

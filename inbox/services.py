@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 DEFAULT_DOMAIN = "inbound.localhost"
 DROPBOX_LOCAL_PART = "dropbox"
+SUPPORT_LOCAL_PART = "support"
 
 
 def max_bytes() -> int:
@@ -106,12 +107,16 @@ def tenant_id_for_token(token: str) -> int | None:
 
 
 def token_from_address(address: str) -> str | None:
-    """``dropbox+<token>@<INBOUND_MAIL_DOMAIN>`` → token; anything else → None."""
+    """``dropbox+<token>@`` or ``support+<token>@<INBOUND_MAIL_DOMAIN>`` (the service desk's address,
+    support/selectors.py) → token; anything else → None."""
     normalised = normalise_address(address)
     local, _at, domain = normalised.rpartition("@")
-    if domain != inbound_domain() or not local.startswith(f"{DROPBOX_LOCAL_PART}+"):
+    if domain != inbound_domain():
         return None
-    return local[len(DROPBOX_LOCAL_PART) + 1 :] or None
+    for prefix in (f"{DROPBOX_LOCAL_PART}+", f"{SUPPORT_LOCAL_PART}+"):
+        if local.startswith(prefix):
+            return local[len(prefix) :] or None
+    return None
 
 
 @transaction.atomic
@@ -327,6 +332,10 @@ def _route(*, tenant: Tenant, message: InboundMessage, parsed: ParsedEmail) -> N
         return
     if parsed.auto_kind == AUTO_REPLY:
         _set_status(message, InboundStatus.IGNORED_AUTO_REPLY, parsed.auto_reason)
+        return
+    from support.inbound import ticket_route_inbound  # the service desk's email channel
+
+    if ticket_route_inbound(tenant=tenant, message=message, parsed=parsed):
         return
 
     parent, parent_contact = thread_parent(parsed)

@@ -150,6 +150,8 @@ class Ticket(TenantModel, EditTracked):
             # The default list (newest first, keyset pages) and "open tickets" per status.
             models.Index(fields=["tenant", "status", "created_at", "id"], name="ticket_status_created_idx"),
             models.Index(fields=["tenant", "created_at", "id"], name="ticket_created_idx"),
+            # "Recently updated" on the ticket list (service_desk/lists.py).
+            models.Index(fields=["tenant", "updated_at", "id"], name="ticket_updated_idx"),
             # Foreign-key indexes lead with the key (deleting a contact looks its tickets up by contact_id).
             models.Index(fields=["assignee", "status"], name="ticket_assignee_fk_idx"),
             models.Index(fields=["queue", "status"], name="ticket_queue_fk_idx"),
@@ -256,3 +258,58 @@ class TicketStatusChange(TenantModel):
             # Service reports: tickets solved / reopened per period.
             models.Index(fields=["tenant", "to_status", "changed_at"], name="ticketstatus_period_idx"),
         ]
+
+
+class TicketEventKind(models.TextChoices):
+    ASSIGNED = "assigned", _("Assignee changed")
+    PRIORITY = "priority", _("Priority changed")
+    QUEUE = "queue", _("Queue changed")
+    CATEGORY = "category", _("Category changed")
+    TAGS = "tags", _("Tags changed")
+    SUBJECT = "subject", _("Subject changed")
+    LINKS = "links", _("Links changed")
+    MERGED = "merged", _("Merged")
+
+
+class TicketEvent(TenantModel):
+    """A change to a ticket other than its status (which has TicketStatusChange): who changed what, and when.
+
+    ``data`` holds {"from": ..., "to": ...} as display strings, so the history still reads right after
+    the queue or user it named is gone."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, db_index=False, related_name="events")
+    kind = models.CharField(max_length=20, choices=TicketEventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticketevent_ticket_fk_idx"),
+            # Reports of reassignments and escalations per period, within a tenant.
+            models.Index(fields=["tenant", "kind", "created_at"], name="ticketevent_period_idx"),
+        ]
+
+
+class CannedResponse(TenantModel):
+    """A saved reply an agent inserts into the reply box; merge fields ({{ contact.first_name }}, ...)
+    are filled in with mail's sandboxed renderer when inserted."""
+
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("title"), name="cannedresponse_tenant_title_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

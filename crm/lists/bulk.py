@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import audit_record
 from crm.lists.models import BulkJob, BulkJobStatus
 from crm.lists.registry import BulkAction, BulkActionError, BulkOutcome, ListSpec, list_spec
 from crm.models import Membership, Tenant, User
@@ -131,6 +132,7 @@ def bulk_job_run(*, job_id: int) -> None:
             "n": job.errors
         }
     _finish(job.pk, BulkJobStatus.DONE, message)
+    audit_record(tenant=membership.tenant, action="bulk", actor=user, obj=job, object_repr=f"{job.action}: {message}")
 
 
 def _run_chunks(

@@ -6,6 +6,7 @@ a malformed value stops start-up with ImproperlyConfigured naming the variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -70,21 +71,31 @@ INSTALLED_APPS = [
     "workspace",
     "security",
     "shipments",
+    "axes",  # login throttling (security app)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "security.middleware.RequestSizeLimitMiddleware",  # 413 before a too-large body is read
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "integrations.middleware.ApiKeyMiddleware",  # an API key's member becomes the user, in its workspace
     "crm.tenancy.middleware.TenantMiddleware",
+    "security.middleware.SessionSecurityMiddleware",  # idle timeout, last seen, the two-factor step
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page saying when to retry
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -152,6 +163,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "crm.User"
+AUTHENTICATION_BACKENDS = [
+    "security.backends.ThrottlingBackend",  # django-axes: refuses a locked-out user+IP before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -229,10 +244,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "inbox-imap-poll": {"task": "inbox.schedule_imap_polls", "schedule": crontab(minute="*/5")},  # one poll per tenant
     "task-reminders": {"task": "followups.dispatch_reminders", "schedule": 60.0},  # due reminders, per tenant
+    "sla-sweep": {"task": "sla.dispatch_sweeps", "schedule": 60.0},  # SLA clocks, breaches, escalations per tenant
+    "support-csat-surveys": {"task": "support.schedule_csat_sweeps", "schedule": 300.0},  # surveys of solved tickets
+    "support-requeue-notices": {"task": "support.requeue_stuck_notices", "schedule": 300.0},  # lost automatic emails
     "sms-requeue-stuck": {"task": "sms.requeue_stuck", "schedule": 300.0},  # SMS whose send task was lost
     "imports-requeue-stale": {"task": "imports.requeue_stale_imports", "schedule": 300.0},  # imports whose worker died
     "idempotency-sweep": {"task": "crm.sweep_idempotency_keys", "schedule": crontab(minute=17)},  # keys over a day old
+    "campaigns-tick": {"task": "campaigns.tick", "schedule": 60.0},  # due campaigns, A/B winners, dead claims
     "webhook-deliveries": {"task": "integrations.sweep_webhook_deliveries", "schedule": 30.0},  # retries due
+    "audit-retention": {"task": "audit.schedule_retention_sweeps", "schedule": crontab(hour=2, minute=40)},  # old rows
+    "privacy-retention": {"task": "privacy.schedule_retention_rules", "schedule": crontab(hour=2, minute=50)},  # rules
 }
 
 CACHES = {
@@ -270,27 +291,100 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN, and CSP allows only 'self'
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a "status", "kind", "priority" or "channel": each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "service_desk.models.TicketStatus",
+        "TicketPriorityEnum": "service_desk.models.TicketPriority",
+        "TicketChannelEnum": "service_desk.models.TicketChannel",
+        "TicketMessageKindEnum": "service_desk.models.MessageKind",
+        "TaskStatusEnum": "followups.models.TaskStatus",
+        "TaskPriorityEnum": "followups.models.TaskPriority",
+        "InteractionKindEnum": "interactions.models.InteractionKind",
+        "SocialChannelEnum": "interactions.models.SocialChannel",
+        "OrderStatusEnum": "customers.models.OrderStatus",
+        "ShipmentStatusEnum": "shipments.models.ShipmentStatus",
+        "ImportStatusEnum": "imports.models.ImportStatus",
+        "ImportModeEnum": "imports.models.ImportMode",
+        "PreferredChannelEnum": "customers.models.PreferredChannel",
+        "LifecycleStageEnum": "customers.models.LifecycleStage",
+    },
 }
 
-# --- Security -----------------------------------------------------------------
+# --- Security (the security app; README.md, "Security settings") ---------------------
+# Sessions: the cookie lives SESSION_COOKIE_AGE seconds (two weeks); SESSION_IDLE_TIMEOUT (seconds, 0 = off)
+# signs out a session unused that long. Each sign-in is tracked (security.UserSession) so a user can end
+# one session or all the others ("log out everywhere").
+SESSION_COOKIE_AGE = env.read_int("SESSION_COOKIE_AGE", default=14 * 24 * 3600, minimum=60)
+SESSION_IDLE_TIMEOUT = env.read_int("SESSION_IDLE_TIMEOUT", default=0)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag; keep default.
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy: the header it sets (SECURE_PROXY_SSL_HEADER=none when there is no proxy,
+# so a client cannot claim https) and how many proxies append to X-Forwarded-For (the client IP that login
+# throttling and the session list see; 0 = REMOTE_ADDR).
+_proxy_header = env.read_str("SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto")
+if _proxy_header.lower() != "none":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+TRUSTED_PROXY_COUNT = env.read_int("TRUSTED_PROXY_COUNT", default=0)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.read_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.read_int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.read_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.read_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Content-Security-Policy (django-csp): no inline or eval'd script anywhere; JSON data islands
+# (json_script) are not executed, so charts get their data that way. Inline style attributes stay allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Upload limits, enforced before the body is read: a request declaring a larger Content-Length gets 413
+# (security.middleware.RequestSizeLimitMiddleware). The default is the largest upload any page takes plus
+# room for the multipart envelope. Form fields and small files are held in memory up to these sizes.
+REQUEST_MAX_BODY_BYTES = env.read_int(
+    "REQUEST_MAX_BODY_BYTES",
+    default=max(INBOUND_MAIL_MAX_BYTES, INTERACTION_ATTACHMENT_MAX_BYTES, IMPORT_MAX_UPLOAD_BYTES) + 1024 * 1024,
+    minimum=1024,
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.read_int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.read_int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024, minimum=1024)
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failed sign-ins for the same user from the same IP
+# lock that pair out for LOGIN_COOLOFF_MINUTES (the same user from another IP still gets in); the login
+# page says when to retry and a workspace admin can unlock a member on the security page.
+AXES_FAILURE_LIMIT = env.read_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.read_int("LOGIN_COOLOFF_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "security.ip.client_ip"
+AXES_USERNAME_CALLABLE = "security.lockout.normalised_username"
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (the user model's is "email")
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# Two-factor (django-otp): TOTP apps show this name; security.TenantSecurity makes it mandatory per workspace.
+OTP_TOTP_ISSUER = env.read_str("OTP_TOTP_ISSUER", default="CRM")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.read_str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},  # sign-ins are audited
 }

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.registry import record_update
 from crm.models import Tenant, User
 from customers.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from customers.services import ConcurrentEditError
@@ -146,6 +147,7 @@ def _save_if_unchanged(deal: Deal, changes: dict[str, Any], expected_version: in
     )
     if not updated:
         raise ConcurrentEditError(Deal.objects.select_related("updated_by").get(pk=deal.pk))
+    record_update(deal, changes)  # the audit trail (audit/registry.py: update() sends no signal)
 
 
 @transaction.atomic

@@ -190,6 +190,9 @@ def seed_demo(
         existing = []
     seed_tenants = _seed_online if strategy == "online" else _seed_bulk
     summaries = seed_tenants(existing, plans, now, timer)
+    from service_desk.demo import load_demo_desk  # queues, canned responses, ~40 tickets per tenant
+
+    load_demo_desk(tenant_ids=[summary.tenant_id for summary in summaries], now=now, seed=seed)
     return SeedResult(
         True, strategy, summaries, DEMO_USERS, DEMO_PASSWORD, now, perf_counter() - started, timer.seconds
     )
@@ -353,8 +356,12 @@ def _delete_tenants(tenants: list[Tenant]) -> None:
 
 
 def tenant_tables() -> list[str]:
-    """Every tenant-owned table, referencing tables before the tables they reference."""
-    models = [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed and not m._meta.proxy]
+    """Every tenant-owned table, referencing tables before the tables they reference. The audit trail is
+    append-only (the runtime role may not delete from it): a re-seeded tenant keeps its history."""
+    from crm.apps import APPEND_ONLY_TABLES
+
+    models = [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.managed and not m._meta.proxy
+              and m._meta.db_table not in APPEND_ONLY_TABLES]  # fmt: skip
     graph: dict[Any, set[Any]] = {m: set() for m in models}
     for model in models:
         for f in model._meta.concrete_fields:

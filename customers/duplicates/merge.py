@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.services import audit_record
 from crm.models import Tenant, User
 from crm.tenancy.models import TenantModel
 from customers.duplicates.models import ContactMerge, DuplicateCandidate
@@ -303,6 +304,7 @@ def contact_merge(
         merged_by=by,
         merged_at=now,
     )
+    audit_record(tenant=tenant, action="merge", actor=by, obj=survivor, changes={"merged": [merged_name, None]})
     from customers.duplicates.detection import duplicates_detect_for_contact
 
     duplicates_detect_for_contact(tenant=tenant, contact=Contact.unscoped_objects.get(pk=survivor.pk))

@@ -39,6 +39,9 @@ document.addEventListener("click", (event) => {
   });
   document.addEventListener("click", (event) => { if (!form.contains(event.target)) close(); });
   input.addEventListener("focus", open);
+  // A search box that already holds a query fetches its dropdown on first focus. (An htmx trigger filter
+  // like focus[this.value] would be eval'd, which the Content-Security-Policy forbids.)
+  input.addEventListener("focus", () => { if (input.value.trim()) window.htmx?.trigger(input, "prefilled-focus"); });
 })();
 
 // Behaviour declared in markup, so pages need no inline script (the Content-Security-Policy forbids it):
@@ -61,3 +64,27 @@ document.addEventListener("click", (event) => {
   const label = button.dataset.copiedLabel;
   if (label) button.textContent = label;
 });
+
+// More declarative behaviour for the Content-Security-Policy (no inline handlers anywhere):
+// data-select-on-click selects a read-only field's text; data-remove-closest="sel" / data-empty-closest="sel"
+// on a button or link removes or empties that ancestor (an htmx-loaded form's Cancel); data-focus-on-show="#id"
+// on a Bootstrap modal focuses that field once it opens; data-bs-toggle="tooltip" elements get their tooltip.
+document.addEventListener("click", (event) => {
+  const select = event.target.closest("[data-select-on-click]");
+  if (select) select.select?.();
+  const remover = event.target.closest("[data-remove-closest], [data-empty-closest]");
+  if (!remover) return;
+  event.preventDefault();
+  if (remover.dataset.removeClosest) remover.closest(remover.dataset.removeClosest)?.remove();
+  else remover.closest(remover.dataset.emptyClosest)?.replaceChildren();
+});
+document.addEventListener("shown.bs.modal", (event) => {
+  const target = event.target.dataset?.focusOnShow;
+  if (target) event.target.querySelector(target)?.focus();
+});
+const initTooltips = (root) => {
+  if (!window.bootstrap || !root?.querySelectorAll) return;
+  root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((element) => bootstrap.Tooltip.getOrCreateInstance(element));
+};
+document.addEventListener("DOMContentLoaded", () => initTooltips(document));
+document.addEventListener("htmx:load", (event) => initTooltips(event.detail.elt));

@@ -22,6 +22,7 @@ from customers.duplicates.models import DuplicateCandidate, DuplicateRun
 from customers.models import Account, Contact, CustomField, Deal, ExchangeRate, Order, Pipeline
 from followups.models import Task
 from interactions.models import Interaction, InteractionAttachment
+from tests.campaigns.factories import CAMPAIGN_FACTORIES
 from tests.factories import (
     AccountFactory,
     BulkJobFactory,
@@ -40,14 +41,21 @@ from tests.factories import (
     StaticListFactory,
     TeamFactory,
 )
+from tests.feedback.factories import FEEDBACK_FACTORIES
 from tests.followups.factories import TaskFactory
 from tests.imports.factories import IMPORT_FACTORIES
 from tests.inbox.factories import INBOX_FACTORIES
 from tests.integrations.factories import INTEGRATION_FACTORIES
 from tests.interactions.factories import InteractionAttachmentFactory
 from tests.mail.factories import MAIL_FACTORIES
+from tests.privacy.factories import PRIVACY_FACTORIES
+from tests.segments.factories import SEGMENT_FACTORIES
+from tests.service_desk.factories import SERVICE_DESK_FACTORIES
 from tests.shipments.factories import SHIPMENT_FACTORIES
+from tests.sla.factories import SLA_FACTORIES
 from tests.sms.factories import SMS_FACTORIES
+from tests.support.factories import SUPPORT_FACTORIES
+from tests.workspace.factories import WORKSPACE_FACTORIES
 
 FACTORIES: dict[type[Model], Any] = {
     Contact: ContactFactory,
@@ -69,8 +77,16 @@ FACTORIES: dict[type[Model], Any] = {
     Interaction: InteractionFactory,
     InteractionAttachment: InteractionAttachmentFactory,
     **MAIL_FACTORIES,
+    **PRIVACY_FACTORIES,
+    **SERVICE_DESK_FACTORIES,
     **INBOX_FACTORIES,
     **SMS_FACTORIES,
+    **CAMPAIGN_FACTORIES,
+    **SUPPORT_FACTORIES,
+    **SEGMENT_FACTORIES,
+    **SLA_FACTORIES,
+    **FEEDBACK_FACTORIES,
+    **WORKSPACE_FACTORIES,
     **IMPORT_FACTORIES,
     **INTEGRATION_FACTORIES,
     **SHIPMENT_FACTORIES,

@@ -72,8 +72,16 @@ class Command(BaseCommand):
         except DemoTenantsExistError as error:
             raise CommandError(str(error)) from None
         self._report(result)
+        if result.created:
+            from campaigns.demo import seed_campaigns
+
+            seed_campaigns(tenant_ids=[summary.tenant_id for summary in result.tenants])
         if options["score"] and result.created:
             self._score(result)
+        if result.created:  # after scoring: "high value" is the top quarter of the scores, when there are any
+            from segments.demo import seed_demo_segments
+
+            seed_demo_segments(tenant_ids=[summary.tenant_id for summary in result.tenants])
 
     def _score(self, result: SeedResult) -> None:
         """One scoring run per demo tenant, so the demo opens with churn risk and value on every contact."""
