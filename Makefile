@@ -18,7 +18,7 @@ test: setup browser ## Set up and run the whole test suite (unit, isolation, wor
 	@if [ -n "$$DATABASE_ADMIN_URL" ]; then DJANGO_SETTINGS_MODULE=crm.settings.test $(PY) manage.py bootstrap_db; fi
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy crm customers interactions analytics followups notifications mail sms inbox campaigns imports service_desk support sla feedback segments audit privacy workspace security integrations shipments
+	$(PY) -m mypy crm customers interactions analytics followups notifications mail sms inbox campaigns imports service_desk support sla feedback segments audit privacy workspace security integrations shipments operator_console
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed node_modules/.installed assets
@@ -40,11 +40,12 @@ assets: node_modules/.installed ## Copy front-end packages into static/vendor (g
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	cp node_modules/echarts/dist/echarts.min.js static/vendor/echarts/
 
-browser: ## Debian's Chromium for the browser tests (never `playwright install`)
+browser: ## Debian's Chromium for the browser tests (never `playwright install`), gettext for the translation tests
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+	@command -v msgattrib >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }  # translation tests
 
 lint: setup ## ruff and mypy (also part of make test)
-	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy crm customers interactions analytics followups notifications mail sms inbox campaigns imports service_desk support sla feedback segments audit privacy workspace security integrations shipments
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy crm customers interactions analytics followups notifications mail sms inbox campaigns imports service_desk support sla feedback segments audit privacy workspace security integrations shipments operator_console
 
 migrate: setup
 	$(PY) manage.py migrate --noinput

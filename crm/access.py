@@ -40,6 +40,7 @@ def capability_required(capability: str) -> Callable[[View], View]:
                 raise PermissionDenied(capability)
             return view(request, *args, **kwargs)
 
+        wrapper.capability = capability  # type: ignore[attr-defined]  # read by tests/security/test_permission_matrix.py
         return wrapper
 
     return decorator

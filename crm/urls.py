@@ -54,5 +54,6 @@ urlpatterns = [
     path("workspace/admin/", include("workspace.urls")),
     path("security/", include("security.urls")),
     path("integrations/", include("integrations.urls")),
+    path("operator/", include("operator_console.urls")),
     path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
 ]

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.tenancy.models import TenantModel
 from customers.models import EditTracked
@@ -20,7 +21,8 @@ from customers.models import EditTracked
 class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
     OPEN = "open", _("Open")
-    PENDING = "pending", _("Pending")  # waiting on the customer: SLA clocks pause
+    # Waiting on the customer: SLA clocks pause. Its own context: an order's "Pending" means unpaid.
+    PENDING = "pending", pgettext_lazy("ticket status", "Pending")
     ON_HOLD = "on_hold", _("On hold")  # waiting on a third party
     SOLVED = "solved", _("Solved")
     CLOSED = "closed", _("Closed")

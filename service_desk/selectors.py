@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 
 from crm.sorting import Page, SortOption, keyset_page
-from customers.models import Account, Contact, Order, OrderStatus
+from customers.models import Account, Contact, Deal, Order, OrderStatus, StageKind
+from interactions.models import Interaction
 from service_desk.lists import TICKET_SORTS
 from service_desk.models import (
     OPEN_STATUSES,
@@ -86,12 +87,31 @@ def customer_context(ticket: Ticket) -> dict[str, Any]:
     lifetime["total"] = lifetime["total"] or Decimal("0")
     open_count = others.filter(status__in=OPEN_STATUSES).count()
     return {
+        **_customer_activity(contact=contact, account=account),
         "customer_contact": contact,
         "customer_account": account,
         "customer_score": getattr(contact, "score", None) if contact is not None else None,
         "other_tickets": list(others.order_by("-created_at", "-id")[:5]),
         "other_open_count": open_count,
         "lifetime": lifetime,
+    }
+
+
+def _customer_activity(*, contact: Contact | None, account: Account | None, limit: int = 3) -> dict[str, Any]:
+    """The 360° card's lists: the last orders, the open deals and the last interactions of the contact
+    (or, with no contact, of the account): three queries, each along its ``*_fk_idx`` index."""
+    match = {"contact": contact} if contact is not None else {"account": account}
+    orders = Order.objects.filter(**match).only("ordered_at", "amount", "currency", "status")
+    deals = (
+        Deal.objects.filter(**match, stage__kind=StageKind.OPEN)
+        .select_related("stage")
+        .only("name", "amount", "currency", "expected_close_date", "stage__name")
+    )
+    interactions = Interaction.objects.filter(**match).only("kind", "subject", "direction", "occurred_at")
+    return {
+        "recent_orders": list(orders.order_by("-ordered_at", "-id")[:limit]),
+        "open_deals": list(deals.order_by("-created_at", "-id")[:limit]),
+        "last_interactions": list(interactions.order_by("-occurred_at", "-id")[:limit]),
     }
 
 

@@ -1,16 +1,18 @@
 from django.urls import path
 
-from service_desk import views
+from service_desk import metrics, views
 
 app_name = "service_desk"
 urlpatterns = [
     path("", views.ticket_list, name="ticket_list"),
     path("new/", views.ticket_create, name="ticket_create"),
     path("unassigned-count/", views.unassigned_badge, name="unassigned_badge"),
+    path("metrics/", metrics.metrics_page, name="metrics"),
     path("<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("<int:pk>/update/", views.ticket_update, name="ticket_update"),
     path("<int:pk>/messages/", views.ticket_message_create, name="ticket_message_create"),
     path("<int:pk>/take/", views.ticket_take, name="ticket_take"),
+    path("<int:pk>/presence/", views.ticket_presence, name="ticket_presence"),
     path("<int:pk>/merge/", views.ticket_merge, name="ticket_merge"),
     path("<int:pk>/canned/", views.canned_insert, name="canned_insert"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),

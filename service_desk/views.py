@@ -20,7 +20,7 @@ from crm.roles import Capability
 from customers import services as customer_services
 from customers.forms import tenant_members
 from customers.models import Contact
-from service_desk import canned, selectors, services
+from service_desk import canned, presence, selectors, services
 from service_desk.filters import TicketFilter, preset_views
 from service_desk.forms import (
     CannedResponseForm,
@@ -145,6 +145,7 @@ def _workspace_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> di
         "merge_form": forms.get("merge_form") or MergeForm(),
         "canned_responses": list(CannedResponse.objects.order_by("title").only("id", "title")),
         "mention_handles": [services.mention_handle(member) for member in tenant_members(tenant)],
+        "viewers": presence.ticket_presence_touch(tenant_id=tenant.id, ticket_id=ticket.pk, user=acting_user(request)),
         **selectors.customer_context(ticket),
     }
 
@@ -154,6 +155,22 @@ def _workspace_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> di
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_object_for_user(selectors.tickets_for_detail(), pk)
     return render(request, "service_desk/ticket_detail.html", _workspace_context(request, ticket))
+
+
+@object_view(Ticket)
+@require_GET
+@capability_required(VIEW)
+def ticket_presence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The collision notice (htmx, every 15 s): marks this agent as viewing the ticket (and typing, when
+    the page says so) in the cache and answers who else is. No database write."""
+    ticket = get_object_for_user(Ticket.objects.only("id"), pk)
+    viewers = presence.ticket_presence_touch(
+        tenant_id=request.tenant.id,  # type: ignore[attr-defined]
+        ticket_id=ticket.pk,
+        user=acting_user(request),
+        typing=request.GET.get("typing") == "1",
+    )
+    return render(request, "service_desk/_presence.html", {"ticket": ticket, "viewers": viewers})
 
 
 @object_view(Ticket)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "workspace",
     "security",
     "shipments",
+    "operator_console",
     "axes",  # login throttling (security app)
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    "operator_console.middleware.ImpersonationMiddleware",  # a superuser acting as a tenant admin (session keys)
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

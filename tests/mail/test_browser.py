@@ -38,6 +38,7 @@ def test_a_rep_emails_a_contact_with_a_template(rep_and_contact, smtp_server, ea
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/customers/contacts/{ann.pk}/")
     page.click("[data-testid=email-contact]")
+    page.wait_for_load_state("networkidle")  # htmx must have wired the template picker before it is used
     page.select_option("#id_template", label="Intro")
     # An assertion that retries (no string evaluated in the page: the Content-Security-Policy forbids eval).
     expect(page.locator("#id_subject")).to_have_value("Hello Ann")
