@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     ERASE = "erase", _("Personal data erased")
     PRIVACY_EXPORT = "privacy_export", _("Personal data exported")
     RETENTION = "retention", _("Retention rule run")
+    IMPERSONATE = "impersonate", _("Platform operator acted as an admin")
 
 
 class AuditEvent(TenantModel):
