@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,46 +127,23 @@ def _enqueue(tenant_id: int, delivery_ids: list[int]) -> None:
         deliver_webhook.delay(tenant_id, delivery_id)
 
 
+def _subscribed(event: str) -> QuerySet[WebhookEndpoint]:
+    """The current tenant's active endpoints that want ``event``."""
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    return WebhookEndpoint.objects.filter(is_active=True, events__contains=[event])
+
+
 def webhook_emit(*, tenant: Tenant, event: str, data: dict[str, Any]) -> int:
     """Record ``event`` for every active endpoint subscribed to it; sending starts after commit.
 
     Returns how many deliveries were created (0 costs one indexed query)."""
-    if event not in EVENTS:
-        raise ValueError(f"Unknown webhook event {event!r}")
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).only("id"))
-    if not endpoints:
-        return 0
-    now = timezone.now()
-    event_id = uuid.uuid4()
-    payload = json.loads(
-        json.dumps(
-            {"id": str(event_id), "event": event, "created_at": now.isoformat(), "data": data}, cls=DjangoJSONEncoder
-        )
-    )
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                tenant=tenant,
-                endpoint=endpoint,
-                event=event,
-                event_id=event_id,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for endpoint in endpoints
-        ]
-    )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: _enqueue(tenant.pk, ids))
-    return len(ids)
+    return webhook_emit_many(tenant=tenant, event=event, items=[data])
 
 
 def webhook_emit_many(*, tenant: Tenant, event: str, items: list[dict[str, Any]]) -> int:
     """One event per item (e.g. every customer whose risk rose in a scoring run), written in one insert."""
-    if event not in EVENTS:
-        raise ValueError(f"Unknown webhook event {event!r}")
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).only("id"))
+    endpoints = list(_subscribed(event).only("id"))
     if not endpoints or not items:
         return 0
     now = timezone.now()
@@ -196,7 +173,7 @@ def webhook_emit_many(*, tenant: Tenant, event: str, items: list[dict[str, Any]]
 
 def webhook_subscribed(event: str) -> bool:
     """Whether any active endpoint of the current tenant wants ``event`` (skip building payloads otherwise)."""
-    return WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).exists()
+    return _subscribed(event).exists()
 
 
 @transaction.atomic
