@@ -53,7 +53,10 @@ class TenantMiddleware:
             ):
                 return self.get_response(request)
         finally:
+            # The user's language and time zone belong to this request only: without this the thread
+            # keeps them, and code run next on it (tasks run in-process, tests) speaks that language.
             timezone.deactivate()
+            translation.deactivate()
 
 
 def _activate_user_preferences(request: HttpRequest) -> None:
